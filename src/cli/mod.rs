@@ -1,0 +1,48 @@
+//! Argument parsing and dispatch. Each subcommand lives in its own module and only formats what
+//! the library returns.
+//!
+//! Exit codes: 0 = everything clean, 1 = damage found, 2 = usage or I/O error.
+
+use clap::{Parser, Subcommand};
+
+mod sst;
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_DAMAGE: i32 = 1;
+pub const EXIT_ERROR: i32 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "rockrescue",
+    version,
+    about = "Audit and salvage RocksDB files without opening RocksDB",
+    long_about = "rockrescue reads RocksDB's on-disk files with its own code (read-only, memory-mapped) \
+to check every checksum, explain what is damaged, and get back what is not.",
+    after_help = "Exit codes: 0 = clean, 1 = damage found, 2 = usage or I/O error.\n\n\
+Examples:\n  rockrescue sst verify /var/lib/rocksdb/db\n  rockrescue sst dump 000042.sst --format jsonl > entries.jsonl"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Block-based table (SST / LevelDB .ldb) files: info, layout, verify, dump.
+    #[command(subcommand)]
+    Sst(sst::SstCommand),
+}
+
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Sst(c) => sst::run(c),
+    }
+}

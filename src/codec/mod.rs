@@ -1,0 +1,5 @@
+//! Byte-level codecs shared by every file format: varints and fixed integers, checksums, decompression.
+
+pub mod checksum;
+pub mod compress;
+pub mod varint;

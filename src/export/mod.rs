@@ -1,0 +1,3 @@
+//! Output formats. `dump` renders table entries as the JSONL contract or as human text.
+
+pub mod dump;

@@ -1,0 +1,19 @@
+//! rockrescue: read RocksDB's on-disk files with our own code to audit every checksum and salvage
+//! what survives.
+//!
+//! Layers, lowest first (a layer only uses the ones below it):
+//! - [`io`]: read-only memory-mapped sources with offset-carrying, bounds-checked slices;
+//! - [`codec`]: varints, checksums, decompression;
+//! - [`ikey`] and [`sst`]: file formats (internal keys, block-based tables);
+//! - [`export`]: output formats (the JSONL/text dump contract).
+//!
+//! The CLI (`src/cli`) is a thin layer over these.
+
+pub mod codec;
+pub mod error;
+pub mod export;
+pub mod ikey;
+pub mod io;
+pub mod sst;
+
+pub use error::{Error, ErrorKind, Result};

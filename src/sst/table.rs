@@ -1,0 +1,482 @@
+//! The table reader: from the footer to the metaindex, properties, index (single or partitioned)
+//! and the list of data blocks; plus decoding of data and range-deletion blocks into entries.
+//! See format-specs/sst.md for the layout this follows.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::block::{read_raw, BlockCtx};
+use super::footer::{self, Footer, TableMagic};
+use super::format::{EntryFormat, EntryIter, FormatError};
+use super::handle::{BlockHandle, TRAILER_LEN};
+use super::index::{decode_index_block, decode_metaindex, IndexEntry, IndexFormat, IndexType};
+use super::properties::{Properties, GLOBAL_SEQNO};
+use crate::codec::checksum::{self, ChecksumType};
+use crate::codec::compress::Flavor;
+use crate::error::{Error, ErrorKind, Result};
+use crate::ikey::{self, UserComparator};
+
+/// Which writer family produced the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TableFormat {
+    RocksDb,
+    LevelDb,
+}
+
+/// What a block is for. Used by layout listings and damage reports.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockKind {
+    Data,
+    Index,
+    IndexPartition,
+    Filter,
+    FilterPartition,
+    FilterPartitionIndex,
+    RangeDel,
+    Properties,
+    CompressionDict,
+    HashIndexPrefixes,
+    HashIndexMetadata,
+    UserDefinedIndex,
+    OtherMeta,
+    Metaindex,
+    Footer,
+}
+
+impl BlockKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            BlockKind::Data => "data",
+            BlockKind::Index => "index",
+            BlockKind::IndexPartition => "index partition",
+            BlockKind::Filter => "filter",
+            BlockKind::FilterPartition => "filter partition",
+            BlockKind::FilterPartitionIndex => "filter partition index",
+            BlockKind::RangeDel => "range-del",
+            BlockKind::Properties => "properties",
+            BlockKind::CompressionDict => "compression dict",
+            BlockKind::HashIndexPrefixes => "hash index prefixes",
+            BlockKind::HashIndexMetadata => "hash index metadata",
+            BlockKind::UserDefinedIndex => "user-defined index",
+            BlockKind::OtherMeta => "meta",
+            BlockKind::Metaindex => "metaindex",
+            BlockKind::Footer => "footer",
+        }
+    }
+}
+
+/// Kind of a metaindex entry, by its name.
+pub fn meta_kind(name: &str) -> BlockKind {
+    match name {
+        "rocksdb.properties" | "rocksdb.stats" => BlockKind::Properties,
+        "rocksdb.range_del" => BlockKind::RangeDel,
+        "rocksdb.compression_dict" => BlockKind::CompressionDict,
+        "rocksdb.index" => BlockKind::Index,
+        "rocksdb.hashindex.prefixes" => BlockKind::HashIndexPrefixes,
+        "rocksdb.hashindex.metadata" => BlockKind::HashIndexMetadata,
+        n if n.starts_with("fullfilter.") || n.starts_with("filter.") => BlockKind::Filter,
+        n if n.starts_with("partitionedfilter.") => BlockKind::FilterPartitionIndex,
+        n if n.starts_with("rocksdb.user_defined_index.") => BlockKind::UserDefinedIndex,
+        _ => BlockKind::OtherMeta,
+    }
+}
+
+/// A data block as the index knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataBlockRef {
+    pub handle: BlockHandle,
+    /// The index separator for this block (user key or internal key per [`IndexFormat`]).
+    pub separator: Vec<u8>,
+    /// kBinarySearchWithFirstKey: the block's first internal key as recorded in the index.
+    pub first_key: Option<Vec<u8>>,
+    /// Index of the index partition that lists this block (two-level index).
+    pub partition: Option<u32>,
+}
+
+/// One point entry of a data block, borrowing the decoded block.
+#[derive(Clone, Copy, Debug)]
+pub struct PointEntry<'k, 'b> {
+    pub internal_key: &'k [u8],
+    pub user_key: &'k [u8],
+    /// Sequence number as RocksDB reads it (the global seqno of an ingested file replaces a stored 0).
+    pub seq: u64,
+    pub vtype: u8,
+    pub value: &'b [u8],
+    /// Offset of the entry within the uncompressed block.
+    pub pos: usize,
+}
+
+/// A range tombstone from the range-deletion block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RangeTombstone {
+    pub start: Vec<u8>,
+    pub end: Vec<u8>,
+    pub seq: u64,
+}
+
+/// A non-fatal problem found while opening (the table is still usable).
+pub type Problem = Error;
+
+/// An opened table over a file image. Opening reads the footer, metaindex, properties and index;
+/// data blocks are read on demand.
+pub struct Table<'a> {
+    pub path: PathBuf,
+    file: &'a [u8],
+    pub format: TableFormat,
+    pub footer: Footer,
+    pub ctx: BlockCtx,
+    pub metaindex: Vec<(String, BlockHandle)>,
+    pub properties: Option<Properties>,
+    pub properties_handle: Option<BlockHandle>,
+    /// Set when the properties block only verified with the global seqno zeroed (rewritten at ingestion).
+    pub properties_seqno_rewritten: bool,
+    pub index_handle: BlockHandle,
+    pub index_type: IndexType,
+    pub index_format: IndexFormat,
+    pub comparator_name: Option<String>,
+    pub comparator: UserComparator,
+    pub global_seqno: Option<u64>,
+    dict: Option<&'a [u8]>,
+    pub top_index: Vec<IndexEntry>,
+    /// For a two-level index: each partition's handle and, if readable, its entries.
+    pub partitions: Vec<(BlockHandle, std::result::Result<Vec<IndexEntry>, Error>)>,
+    pub data_blocks: Vec<DataBlockRef>,
+    pub problems: Vec<Problem>,
+}
+
+fn fmt_err(base: u64, what: &str, e: FormatError, compressed: bool) -> Error {
+    if compressed {
+        Error::corrupt(base, format!("{what}: {} (at byte {} of the uncompressed block)", e.msg, e.pos))
+    } else {
+        Error::corrupt(base + e.pos as u64, format!("{what}: {}", e.msg))
+    }
+}
+
+impl<'a> Table<'a> {
+    /// Open a table from a whole-file image.
+    pub fn open(file: &'a [u8], path: &Path) -> Result<Table<'a>> {
+        Self::open_inner(file, path).map_err(|e| e.in_file(path))
+    }
+
+    fn open_inner(file: &'a [u8], path: &Path) -> Result<Table<'a>> {
+        let footer = footer::decode(file)?;
+        let mut problems = Vec::new();
+        if let Some(c) = footer.checksum {
+            if c.stored != c.computed {
+                problems.push(Error::new(
+                    footer.offset,
+                    ErrorKind::Checksum {
+                        ctype: footer.checksum_type,
+                        stored: c.stored,
+                        computed: c.computed,
+                    },
+                ));
+            }
+        }
+        // The metaindex is never compressed; read it with a provisional flavor.
+        let provisional = BlockCtx {
+            checksum_type: footer.checksum_type,
+            base_context_checksum: footer.base_context_checksum,
+            flavor: Flavor::RocksDb {
+                size_prefixed: footer.format_version >= 2,
+            },
+        };
+        let mraw = read_raw(file, footer.metaindex, "metaindex block")?;
+        if let Err(e) = mraw.verify(&provisional) {
+            problems.push(e);
+        }
+        if mraw.compression_byte != 0 {
+            return Err(Error::corrupt(
+                footer.metaindex.offset,
+                format!("metaindex block has compression type {} (never compressed)", mraw.compression_byte),
+            ));
+        }
+        let metaindex = decode_metaindex(mraw.data).map_err(|e| fmt_err(footer.metaindex.offset, "metaindex", e, false))?;
+        let find = |name: &str| metaindex.iter().find(|(n, _)| n == name).map(|(_, h)| *h);
+        let props_handle = find("rocksdb.properties").or_else(|| find("rocksdb.stats"));
+        let format = if footer.magic == TableMagic::LegacyBlockBased && props_handle.is_none() {
+            TableFormat::LevelDb
+        } else {
+            TableFormat::RocksDb
+        };
+        let ctx = BlockCtx {
+            flavor: if format == TableFormat::LevelDb {
+                Flavor::LevelDb
+            } else {
+                provisional.flavor
+            },
+            ..provisional
+        };
+
+        let mut properties = None;
+        let mut properties_seqno_rewritten = false;
+        if let Some(h) = props_handle {
+            match read_properties(file, h, &ctx) {
+                Ok((p, rewritten, problem)) => {
+                    properties = Some(p);
+                    properties_seqno_rewritten = rewritten;
+                    problems.extend(problem);
+                }
+                Err(e) => problems.push(e),
+            }
+        }
+        let props = properties.as_ref();
+        let index_handle = match footer.index {
+            Some(h) => h,
+            None => find("rocksdb.index").ok_or_else(|| {
+                Error::corrupt(footer.metaindex.offset, "metaindex has no rocksdb.index entry (format_version 6+)")
+            })?,
+        };
+        let index_type = IndexType::from_u32(props.map_or(0, |p| p.index_type()));
+        let index_format = IndexFormat {
+            user_keys: props.is_some_and(|p| p.index_key_is_user_key()),
+            delta_values: props.is_some_and(|p| p.index_value_is_delta_encoded()),
+            first_key: index_type == IndexType::BinarySearchWithFirstKey,
+        };
+        let comparator_name = props.and_then(|p| p.text("rocksdb.comparator"));
+        let comparator = match &comparator_name {
+            Some(n) => UserComparator::from_name(n),
+            None => UserComparator::Bytewise,
+        };
+        let global_seqno = props.and_then(|p| p.global_seqno());
+        let dict = match find("rocksdb.compression_dict") {
+            Some(h) => match read_raw(file, h, "compression dictionary") {
+                Ok(raw) => {
+                    if let Err(e) = raw.verify(&ctx) {
+                        problems.push(e);
+                    }
+                    Some(raw.data)
+                }
+                Err(e) => {
+                    problems.push(e);
+                    None
+                }
+            },
+            None => None,
+        };
+
+        let mut t = Table {
+            path: path.to_path_buf(),
+            file,
+            format,
+            footer,
+            ctx,
+            metaindex,
+            properties,
+            properties_handle: props_handle,
+            properties_seqno_rewritten,
+            index_handle,
+            index_type,
+            index_format,
+            comparator_name,
+            comparator,
+            global_seqno,
+            dict,
+            top_index: Vec::new(),
+            partitions: Vec::new(),
+            data_blocks: Vec::new(),
+            problems,
+        };
+        if let IndexType::Unknown(x) = index_type {
+            return Err(Error::unsupported(index_handle.offset, format!("index type {x}")));
+        }
+        let top = t.read_index(index_handle, "index block")?;
+        if index_type == IndexType::TwoLevel {
+            for (pi, e) in top.iter().enumerate() {
+                let part = t.read_index(e.handle, "index partition");
+                match &part {
+                    Ok(entries) => t.data_blocks.extend(entries.iter().map(|x| DataBlockRef {
+                        handle: x.handle,
+                        separator: x.key.clone(),
+                        first_key: x.first_key.clone(),
+                        partition: Some(pi as u32),
+                    })),
+                    Err(err) => t.problems.push(err.clone()),
+                }
+                t.partitions.push((e.handle, part));
+            }
+        } else {
+            t.data_blocks = top
+                .iter()
+                .map(|x| DataBlockRef {
+                    handle: x.handle,
+                    separator: x.key.clone(),
+                    first_key: x.first_key.clone(),
+                    partition: None,
+                })
+                .collect();
+        }
+        t.top_index = top;
+        Ok(t)
+    }
+
+    /// The whole file image.
+    pub fn file(&self) -> &'a [u8] {
+        self.file
+    }
+
+    /// Read, verify and decompress a non-data block.
+    pub fn read_block(&self, h: BlockHandle, what: &'static str) -> Result<Cow<'a, [u8]>> {
+        let raw = read_raw(self.file, h, what)?;
+        raw.verify(&self.ctx)?;
+        raw.contents(&self.ctx, &[])
+    }
+
+    /// Read, verify and decompress a data block (the compression dictionary applies).
+    pub fn read_data_block(&self, h: BlockHandle) -> Result<Cow<'a, [u8]>> {
+        let raw = read_raw(self.file, h, "data block")?;
+        raw.verify(&self.ctx)?;
+        raw.contents(&self.ctx, self.dict.unwrap_or(&[]))
+    }
+
+    /// The compression dictionary, if the table has one.
+    pub fn compression_dict(&self) -> Option<&'a [u8]> {
+        self.dict
+    }
+
+    fn read_index(&self, h: BlockHandle, what: &'static str) -> Result<Vec<IndexEntry>> {
+        let raw = read_raw(self.file, h, what)?;
+        raw.verify(&self.ctx)?;
+        let compressed = raw.compression_byte != 0;
+        let contents = raw.contents(&self.ctx, &[])?;
+        decode_index_block(&contents, self.index_format).map_err(|e| fmt_err(h.offset, what, e, compressed))
+    }
+
+    /// Decode an uncompressed data block, calling `f` for each entry in order.
+    pub fn visit_data_block(
+        &self,
+        h: BlockHandle,
+        contents: &[u8],
+        mut f: impl FnMut(PointEntry<'_, '_>),
+    ) -> Result<()> {
+        let compressed = contents.as_ptr() != self.file.as_ptr().wrapping_add(h.offset as usize);
+        let mut it = EntryIter::new(contents, EntryFormat::Standard).map_err(|e| fmt_err(h.offset, "data block", e, compressed))?;
+        while let Some(e) = it.next() {
+            let e = e.map_err(|e| fmt_err(h.offset, "data block", e, compressed))?;
+            let Some(p) = ikey::parse(e.key) else {
+                let fe = FormatError {
+                    pos: e.pos,
+                    msg: format!("key of {} bytes is too short for an internal key", e.key.len()),
+                };
+                return Err(fmt_err(h.offset, "data block", fe, compressed));
+            };
+            let seq = match self.global_seqno {
+                Some(g) if p.seq == 0 => g,
+                _ => p.seq,
+            };
+            f(PointEntry {
+                internal_key: e.key,
+                user_key: p.user_key,
+                seq,
+                vtype: p.vtype,
+                value: e.value,
+                pos: e.pos,
+            });
+        }
+        Ok(())
+    }
+
+    /// The range-deletion block's handle, if any.
+    pub fn range_del_handle(&self) -> Option<BlockHandle> {
+        self.metaindex.iter().find(|(n, _)| n == "rocksdb.range_del").map(|(_, h)| *h)
+    }
+
+    /// All range tombstones, in block order.
+    pub fn range_tombstones(&self) -> Result<Vec<RangeTombstone>> {
+        let Some(h) = self.range_del_handle() else {
+            return Ok(Vec::new());
+        };
+        let contents = self.read_block(h, "range-deletion block").map_err(|e| e.in_file(&self.path))?;
+        let mut it = EntryIter::new(&contents, EntryFormat::Standard).map_err(|e| fmt_err(h.offset, "range-deletion block", e, false).in_file(&self.path))?;
+        let mut out = Vec::new();
+        while let Some(e) = it.next() {
+            let e = e.map_err(|e| fmt_err(h.offset, "range-deletion block", e, false).in_file(&self.path))?;
+            let p = ikey::parse(e.key).ok_or_else(|| Error::corrupt(h.offset + e.pos as u64, "range tombstone key too short").in_file(&self.path))?;
+            let seq = match self.global_seqno {
+                Some(g) if p.seq == 0 => g,
+                _ => p.seq,
+            };
+            out.push(RangeTombstone {
+                start: p.user_key.to_vec(),
+                end: e.value.to_vec(),
+                seq,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Trailer length for this table's blocks.
+    pub fn trailer_len(&self) -> u64 {
+        TRAILER_LEN
+    }
+
+    /// Every block of the file that the structure accounts for, sorted by offset.
+    pub fn block_map(&self) -> Vec<(BlockKind, BlockHandle, String)> {
+        let mut v: Vec<(BlockKind, BlockHandle, String)> = Vec::new();
+        for (i, d) in self.data_blocks.iter().enumerate() {
+            v.push((BlockKind::Data, d.handle, format!("#{i}")));
+        }
+        if self.index_type == IndexType::TwoLevel {
+            for (i, (h, _)) in self.partitions.iter().enumerate() {
+                v.push((BlockKind::IndexPartition, *h, format!("#{i}")));
+            }
+        }
+        v.push((BlockKind::Index, self.index_handle, if self.index_type == IndexType::TwoLevel { "top level".into() } else { String::new() }));
+        for (name, h) in &self.metaindex {
+            let kind = meta_kind(name);
+            if kind == BlockKind::Index && *h == self.index_handle {
+                continue;
+            }
+            if kind == BlockKind::FilterPartitionIndex {
+                if let Ok(entries) = self.read_index(*h, "filter partition index") {
+                    for (i, e) in entries.iter().enumerate() {
+                        v.push((BlockKind::FilterPartition, e.handle, format!("#{i}")));
+                    }
+                }
+            }
+            v.push((kind, *h, name.clone()));
+        }
+        v.push((BlockKind::Metaindex, self.footer.metaindex, String::new()));
+        v.sort_by_key(|(_, h, _)| (h.offset, h.size));
+        v
+    }
+}
+
+/// Read the properties block. Returns the properties, whether the checksum only matched with the
+/// global seqno zeroed, and a problem to report (checksum mismatch) if any.
+fn read_properties(file: &[u8], h: BlockHandle, ctx: &BlockCtx) -> Result<(Properties, bool, Option<Error>)> {
+    let raw = read_raw(file, h, "properties block")?;
+    let contents = raw.contents(ctx, &[])?;
+    let compressed = raw.compression_byte != 0;
+    let props = Properties::parse(&contents).map_err(|e| fmt_err(h.offset, "properties block", e, compressed))?;
+    let check = raw.check(ctx);
+    if ctx.checksum_type == ChecksumType::None || check.ok() {
+        return Ok((props, false, None));
+    }
+    // SstFileWriter files may have had their global seqno rewritten in place at ingestion; RocksDB
+    // accepts the block if the checksum matches with those 8 bytes zeroed.
+    if let Some(p) = props.get_raw(GLOBAL_SEQNO) {
+        if p.value.len() == 8 && !compressed && p.value_pos + 8 <= raw.data.len() {
+            let mut copy = raw.data.to_vec();
+            copy[p.value_pos..p.value_pos + 8].fill(0);
+            let c = checksum::compute(ctx.checksum_type, &copy, raw.compression_byte)
+                .wrapping_add(checksum::context_modifier(ctx.base_context_checksum, h.offset));
+            if c == check.stored {
+                return Ok((props, true, None));
+            }
+        }
+    }
+    let problem = Error::new(
+        h.offset,
+        ErrorKind::Checksum {
+            ctype: ctx.checksum_type,
+            stored: check.stored,
+            computed: check.computed,
+        },
+    );
+    Ok((props, false, Some(problem)))
+}

@@ -1,0 +1,422 @@
+//! Auditing a table: the checksum of every block (fast path), and with `deep` also decompression,
+//! decoding, key order within and across blocks, index separators against block contents and entry
+//! counts against the properties.
+
+use std::cmp::Ordering;
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::block::read_raw;
+use super::handle::BlockHandle;
+use super::table::{BlockKind, Table};
+use crate::codec::checksum::ChecksumType;
+use crate::error::Error;
+use crate::ikey::{self, vtype};
+use crate::io::Source;
+
+/// One block's checksum result, as listed by `sst layout`.
+#[derive(Clone, Debug, Serialize)]
+pub struct BlockCheck {
+    pub kind: BlockKind,
+    pub name: String,
+    pub offset: u64,
+    pub size: u64,
+    pub compression: String,
+    /// Stored and computed trailer checksums (None when the file uses checksum type none or the block
+    /// lies outside the file).
+    pub stored: Option<u32>,
+    pub computed: Option<u32>,
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Something wrong found by an audit, with its absolute offset.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Issue {
+    pub offset: u64,
+    pub what: String,
+    pub message: String,
+}
+
+impl Issue {
+    fn from_error(what: &str, e: &Error) -> Issue {
+        Issue {
+            offset: e.offset,
+            what: what.to_string(),
+            message: e.kind.to_string(),
+        }
+    }
+}
+
+/// Check the trailer of every block the table's structure accounts for, plus the footer (fv6+).
+/// Runs in parallel across blocks.
+pub fn check_blocks(t: &Table) -> Vec<BlockCheck> {
+    let map = t.block_map();
+    let file = t.file();
+    let mut out: Vec<BlockCheck> = map
+        .par_iter()
+        .map(|(kind, h, name)| check_one(t, file, kind.clone(), *h, name))
+        .collect();
+    let f = &t.footer;
+    out.push(BlockCheck {
+        kind: BlockKind::Footer,
+        name: format!("format_version {}", f.format_version),
+        offset: f.offset,
+        size: f.len,
+        compression: "none".into(),
+        stored: f.checksum.map(|c| c.stored),
+        computed: f.checksum.map(|c| c.computed),
+        ok: !f.checksum_mismatch(),
+        error: f.checksum_mismatch().then(|| "footer checksum mismatch".to_string()),
+    });
+    out
+}
+
+fn check_one(t: &Table, file: &[u8], kind: BlockKind, h: BlockHandle, name: &str) -> BlockCheck {
+    match read_raw(file, h, kind.name()) {
+        Ok(raw) => {
+            let c = raw.check(&t.ctx);
+            let unchecked = t.ctx.checksum_type == ChecksumType::None;
+            let mut ok = unchecked || c.ok();
+            let mut error = (!ok).then(|| format!("checksum mismatch: stored {:#010x}, computed {:#010x}", c.stored, c.computed));
+            // A properties block whose global seqno was rewritten at ingestion is fine (RocksDB's rule).
+            if !ok && kind == BlockKind::Properties && t.properties_seqno_rewritten {
+                ok = true;
+                error = None;
+            }
+            BlockCheck {
+                kind,
+                name: name.to_string(),
+                offset: h.offset,
+                size: h.size,
+                compression: raw.compression(&t.ctx).name().into_owned(),
+                stored: (!unchecked).then_some(c.stored),
+                computed: (!unchecked).then_some(c.computed),
+                ok,
+                error,
+            }
+        }
+        Err(e) => BlockCheck {
+            kind,
+            name: name.to_string(),
+            offset: h.offset,
+            size: h.size,
+            compression: "?".into(),
+            stored: None,
+            computed: None,
+            ok: false,
+            error: Some(e.kind.to_string()),
+        },
+    }
+}
+
+/// Per-block facts gathered by a deep check, kept small (two keys and counters).
+#[derive(Default)]
+struct BlockFacts {
+    first: Option<Vec<u8>>,
+    last: Option<Vec<u8>>,
+    entries: u64,
+    deletions: u64,
+    merges: u64,
+    key_bytes: u64,
+    value_bytes: u64,
+    /// The whole block was read and decoded.
+    complete: bool,
+    issues: Vec<Issue>,
+}
+
+fn deep_block(t: &Table, i: usize) -> BlockFacts {
+    let d = &t.data_blocks[i];
+    let mut facts = BlockFacts::default();
+    let contents = match t.read_data_block(d.handle) {
+        Ok(c) => c,
+        Err(e) => {
+            facts.issues.push(Issue::from_error("data block", &e));
+            return facts;
+        }
+    };
+    let cmp = t.comparator;
+    let mut prev: Vec<u8> = Vec::new();
+    let mut order_reported = false;
+    let base = d.handle.offset;
+    let r = t.visit_data_block(d.handle, &contents, |e| {
+        facts.entries += 1;
+        facts.key_bytes += e.internal_key.len() as u64;
+        facts.value_bytes += e.value.len() as u64;
+        match e.vtype {
+            vtype::DELETION | vtype::SINGLE_DELETION | vtype::DELETION_WITH_TIMESTAMP => facts.deletions += 1,
+            vtype::MERGE => facts.merges += 1,
+            x if !ikey::is_table_point_type(x) => facts.issues.push(Issue {
+                offset: base,
+                what: "data block".into(),
+                message: format!("entry at byte {} of the block has value type {x:#04x}, not valid in a table", e.pos),
+            }),
+            _ => {}
+        }
+        if facts.first.is_none() {
+            facts.first = Some(e.internal_key.to_vec());
+        } else if !order_reported {
+            if let Some(o) = cmp.compare_internal(&prev, e.internal_key) {
+                if o != Ordering::Less {
+                    order_reported = true;
+                    facts.issues.push(Issue {
+                        offset: base,
+                        what: "data block".into(),
+                        message: format!("keys out of order at byte {} of the block", e.pos),
+                    });
+                }
+            }
+        }
+        prev.clear();
+        prev.extend_from_slice(e.internal_key);
+    });
+    match r {
+        Ok(()) => facts.complete = true,
+        Err(e) => facts.issues.push(Issue::from_error("data block", &e)),
+    }
+    if facts.first.is_some() {
+        facts.last = Some(prev);
+    } else if facts.issues.is_empty() {
+        facts.issues.push(Issue {
+            offset: base,
+            what: "data block".into(),
+            message: "data block has no entries".into(),
+        });
+    }
+    facts
+}
+
+/// Deep checks (decode everything). Returns issues found; checksum failures are included as issues
+/// too, since a block that fails its checksum is not decoded.
+pub fn deep_check(t: &Table) -> (Vec<Issue>, DeepStats) {
+    let facts: Vec<BlockFacts> = (0..t.data_blocks.len()).into_par_iter().map(|i| deep_block(t, i)).collect();
+    let mut issues: Vec<Issue> = Vec::new();
+    let mut stats = DeepStats::default();
+    let cmp = t.comparator;
+    let user_index = t.index_format.user_keys;
+    let cmp_sep = |key: &[u8], sep: &[u8]| -> Option<Ordering> {
+        if user_index {
+            cmp.compare_user(ikey::parse(key)?.user_key, sep)
+        } else {
+            cmp.compare_internal(key, sep)
+        }
+    };
+    for (i, f) in facts.iter().enumerate() {
+        issues.extend(f.issues.iter().cloned());
+        stats.entries += f.entries;
+        stats.deletions += f.deletions;
+        stats.merges += f.merges;
+        stats.key_bytes += f.key_bytes;
+        stats.value_bytes += f.value_bytes;
+        let d = &t.data_blocks[i];
+        let at = |msg: String| Issue {
+            offset: d.handle.offset,
+            what: "index".into(),
+            message: msg,
+        };
+        if let Some(last) = &f.last {
+            if cmp_sep(last, &d.separator) == Some(Ordering::Greater) {
+                issues.push(at(format!("data block #{i}: last key is beyond its index separator")));
+            }
+        }
+        if let (Some(first), Some(fk)) = (&f.first, &d.first_key) {
+            if first != fk {
+                issues.push(at(format!("data block #{i}: first key differs from the first key recorded in the index")));
+            }
+        }
+        if i > 0 {
+            let pd = &t.data_blocks[i - 1];
+            if let Some(first) = &f.first {
+                if cmp_sep(first, &pd.separator).is_some_and(|o| o != Ordering::Greater) {
+                    issues.push(at(format!("data block #{i}: first key is not beyond the previous block's separator")));
+                }
+                if let Some(plast) = &facts[i - 1].last {
+                    if cmp.compare_internal(plast, first).is_some_and(|o| o != Ordering::Less) {
+                        issues.push(at(format!("data blocks #{} and #{i}: keys out of order across blocks", i - 1)));
+                    }
+                }
+            }
+        }
+    }
+    if cmp.compare_user(b"", b"").is_none() {
+        stats.notes.push(format!(
+            "key order not verified: comparator {} is not one rockrescue implements",
+            t.comparator_name.as_deref().unwrap_or("?")
+        ));
+    }
+    // Range deletions.
+    match t.range_tombstones() {
+        Ok(ts) => {
+            stats.range_deletions = ts.len() as u64;
+            for r in &ts {
+                stats.key_bytes += r.start.len() as u64 + 8;
+                stats.value_bytes += r.end.len() as u64;
+            }
+        }
+        Err(e) => issues.push(Issue::from_error("range-deletion block", &e)),
+    }
+    // Other blocks must decompress and decode.
+    for (name, h) in &t.metaindex {
+        if let BlockKind::Properties | BlockKind::RangeDel | BlockKind::CompressionDict = super::table::meta_kind(name) {
+            continue; // already decoded above or when opening
+        }
+        if let Err(e) = read_raw(t.file(), *h, "meta block").and_then(|r| r.contents(&t.ctx, &[]).map(|_| ())) {
+            issues.push(Issue::from_error(name, &e));
+        }
+    }
+    // Counts against the properties.
+    if let Some(p) = &t.properties {
+        let mut expect = |name: &str, got: u64| {
+            if let Some(want) = p.int(name) {
+                if want != got {
+                    issues.push(Issue {
+                        offset: t.properties_handle.map_or(0, |h| h.offset),
+                        what: "properties".into(),
+                        message: format!("{name} says {want} but the blocks hold {got}"),
+                    });
+                }
+            }
+        };
+        let all_blocks_read = facts.iter().all(|f| f.complete) && t.partitions.iter().all(|(_, r)| r.is_ok());
+        if all_blocks_read {
+            expect("rocksdb.num.entries", stats.entries + stats.range_deletions);
+            expect("rocksdb.num.range-deletions", stats.range_deletions);
+            expect("rocksdb.num.data.blocks", t.data_blocks.len() as u64);
+            expect("rocksdb.deleted.keys", stats.deletions + stats.range_deletions);
+            expect("rocksdb.merge.operands", stats.merges);
+            expect("rocksdb.raw.key.size", stats.key_bytes);
+            expect("rocksdb.raw.value.size", stats.value_bytes);
+        } else {
+            stats.notes.push("entry counts not compared with the properties: some blocks could not be read".into());
+        }
+    }
+    (issues, stats)
+}
+
+/// Totals gathered by a deep check.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DeepStats {
+    pub entries: u64,
+    pub deletions: u64,
+    pub merges: u64,
+    pub range_deletions: u64,
+    pub key_bytes: u64,
+    pub value_bytes: u64,
+    pub notes: Vec<String>,
+}
+
+/// The verdict on one file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Damaged,
+    Unreadable,
+    Unsupported,
+}
+
+/// Result of auditing one file.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileVerdict {
+    pub path: String,
+    pub size: u64,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format_version: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<ChecksumType>,
+    pub blocks_total: u64,
+    pub blocks_ok: u64,
+    pub blocks_bad: u64,
+    pub deep: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats: Option<DeepStats>,
+    pub issues: Vec<Issue>,
+}
+
+/// Audit one file: open it read-only, check every block, and with `deep` decode everything.
+pub fn verify_path(path: &Path, deep: bool) -> FileVerdict {
+    let mut v = empty_verdict(path, deep);
+    let src = match Source::open(path) {
+        Ok(s) => s,
+        Err(e) => {
+            v.issues.push(Issue::from_error("file", &e));
+            return v;
+        }
+    };
+    v.size = src.len();
+    src.advise_sequential();
+    verify_bytes(src.bytes(), path, deep, v)
+}
+
+/// Audit a file image (also used by fuzzing and tests).
+pub fn verify_bytes(bytes: &[u8], path: &Path, deep: bool, mut v: FileVerdict) -> FileVerdict {
+    v.size = bytes.len() as u64;
+    let t = match Table::open(bytes, path) {
+        Ok(t) => t,
+        Err(e) => {
+            v.status = if matches!(e.kind, crate::error::ErrorKind::Unsupported(_)) {
+                Status::Unsupported
+            } else {
+                Status::Unreadable
+            };
+            v.issues.push(Issue::from_error("table", &e));
+            return v;
+        }
+    };
+    v.format = Some(format!("{:?}", t.format).to_lowercase());
+    v.format_version = Some(t.footer.format_version);
+    v.checksum_type = Some(t.footer.checksum_type);
+    let checks = check_blocks(&t);
+    v.blocks_total = checks.len() as u64;
+    v.blocks_ok = checks.iter().filter(|c| c.ok).count() as u64;
+    v.blocks_bad = v.blocks_total - v.blocks_ok;
+    for c in checks.iter().filter(|c| !c.ok) {
+        v.issues.push(Issue {
+            offset: c.offset,
+            what: format!("{} block", c.kind.name()),
+            message: c.error.clone().unwrap_or_default(),
+        });
+    }
+    // Problems found while opening that are not block checksums already listed.
+    for p in &t.problems {
+        if !v.issues.iter().any(|i| i.offset == p.offset) {
+            v.issues.push(Issue::from_error("table", p));
+        }
+    }
+    if deep {
+        let (issues, stats) = deep_check(&t);
+        for i in issues {
+            if !v.issues.contains(&i) && !(i.message.starts_with("checksum mismatch") && v.issues.iter().any(|x| x.offset == i.offset)) {
+                v.issues.push(i);
+            }
+        }
+        v.stats = Some(stats);
+    }
+    v.issues.sort_by_key(|i| i.offset);
+    v.status = if v.issues.is_empty() { Status::Ok } else { Status::Damaged };
+    v
+}
+
+/// A fresh verdict for `path`, used as the starting point of [`verify_bytes`].
+pub fn empty_verdict(path: &Path, deep: bool) -> FileVerdict {
+    FileVerdict {
+        path: path.display().to_string(),
+        size: 0,
+        status: Status::Unreadable,
+        format: None,
+        format_version: None,
+        checksum_type: None,
+        blocks_total: 0,
+        blocks_ok: 0,
+        blocks_bad: 0,
+        deep,
+        stats: None,
+        issues: Vec::new(),
+    }
+}
