@@ -155,8 +155,14 @@ mod tests {
         assert!(parse(b"short").is_none());
         let c = UserComparator::Bytewise;
         // Newer sequence numbers sort first for the same user key.
-        assert_eq!(c.compare_internal(&ik(b"a", 9, 1), &ik(b"a", 3, 1)), Some(Ordering::Less));
-        assert_eq!(c.compare_internal(&ik(b"a", 1, 1), &ik(b"b", 9, 1)), Some(Ordering::Less));
+        assert_eq!(
+            c.compare_internal(&ik(b"a", 9, 1), &ik(b"a", 3, 1)),
+            Some(Ordering::Less)
+        );
+        assert_eq!(
+            c.compare_internal(&ik(b"a", 1, 1), &ik(b"b", 9, 1)),
+            Some(Ordering::Less)
+        );
         assert_eq!(UserComparator::Unknown.compare_user(b"a", b"b"), None);
         assert_eq!(type_name(0x42), "type_0x42");
     }

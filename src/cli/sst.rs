@@ -20,19 +20,27 @@ use super::{EXIT_DAMAGE, EXIT_ERROR, EXIT_OK};
 #[derive(Subcommand)]
 pub enum SstCommand {
     /// Summarise one table: format, checksum type, index, compressions, properties, block counts.
-    #[command(after_help = "Examples:\n  rockrescue sst info 000042.sst\n  rockrescue sst info 000042.sst --json | jq .properties")]
+    #[command(
+        after_help = "Examples:\n  rockrescue sst info 000042.sst\n  rockrescue sst info 000042.sst --json | jq .properties"
+    )]
     Info(FileArgs),
     /// List every block in file order with its kind, compression and checksum verdict.
-    #[command(after_help = "Examples:\n  rockrescue sst layout 000042.sst\n  rockrescue sst layout 000042.sst --json | jq '.[] | select(.ok == false)'")]
+    #[command(
+        after_help = "Examples:\n  rockrescue sst layout 000042.sst\n  rockrescue sst layout 000042.sst --json | jq '.[] | select(.ok == false)'"
+    )]
     Layout(FileArgs),
     /// Audit checksums of every block of every table (directories are walked for *.sst and *.ldb).
-    #[command(after_help = "Exit codes: 0 = all clean, 1 = damage found, 2 = usage or I/O error.\n\n\
-Examples:\n  rockrescue sst verify /var/lib/rocksdb/db\n  rockrescue sst verify --deep 000042.sst 000043.sst\n  rockrescue sst verify --json db/ > audit.json")]
+    #[command(
+        after_help = "Exit codes: 0 = all clean, 1 = damage found, 2 = usage or I/O error.\n\n\
+Examples:\n  rockrescue sst verify /var/lib/rocksdb/db\n  rockrescue sst verify --deep 000042.sst 000043.sst\n  rockrescue sst verify --json db/ > audit.json"
+    )]
     Verify(VerifyArgs),
     /// Print every entry in file order (points, then range tombstones).
-    #[command(after_help = "The jsonl format is one object per line:\n  {\"key\":\"<hex user key>\",\"seq\":<u64>,\"type\":\"put|delete|single_delete|merge|range_delete|blob_index|entity|...\",\"value\":\"<hex>\"}\n\
+    #[command(
+        after_help = "The jsonl format is one object per line:\n  {\"key\":\"<hex user key>\",\"seq\":<u64>,\"type\":\"put|delete|single_delete|merge|range_delete|blob_index|entity|...\",\"value\":\"<hex>\"}\n\
 A range_delete's value is its (exclusive) end key. Damaged blocks are skipped and reported on stderr (exit code 1).\n\n\
-Examples:\n  rockrescue sst dump 000042.sst | head\n  rockrescue sst dump 000042.sst --format jsonl > entries.jsonl")]
+Examples:\n  rockrescue sst dump 000042.sst | head\n  rockrescue sst dump 000042.sst --format jsonl > entries.jsonl"
+    )]
     Dump(DumpArgs),
 }
 
@@ -132,7 +140,9 @@ fn info(a: &FileArgs) -> i32 {
     for (kind, h, _) in t.block_map() {
         *blocks.entry(kind.name().to_string()).or_insert(0) += 1;
         if let Ok(raw) = read_raw(t.file(), h, "block") {
-            *compressions.entry(raw.compression(&t.ctx).name().into_owned()).or_insert(0) += 1;
+            *compressions
+                .entry(raw.compression(&t.ctx).name().into_owned())
+                .or_insert(0) += 1;
         }
     }
     let i = Info {
@@ -143,14 +153,22 @@ fn info(a: &FileArgs) -> i32 {
         format_version: t.footer.format_version,
         checksum_type: t.footer.checksum_type.name().to_string(),
         index_type: t.index_type.name(),
-        index_keys: if t.index_format.user_keys { "user keys" } else { "internal keys" },
+        index_keys: if t.index_format.user_keys {
+            "user keys"
+        } else {
+            "internal keys"
+        },
         index_values_delta_encoded: t.index_format.delta_values,
         comparator: t.comparator_name.clone(),
         global_seqno: t.global_seqno,
         compressions,
         blocks,
         data_blocks: t.data_blocks.len() as u64,
-        properties: t.properties.as_ref().map(|p| p.decoded()).unwrap_or_default(),
+        properties: t
+            .properties
+            .as_ref()
+            .map(|p| p.decoded())
+            .unwrap_or_default(),
         problems: t.problems.iter().map(|e| e.to_string()).collect(),
     };
     if a.json {
@@ -158,16 +176,34 @@ fn info(a: &FileArgs) -> i32 {
     } else {
         let mut o = io::stdout().lock();
         let _ = writeln!(o, "file            {} ({} bytes)", i.path, i.size);
-        let _ = writeln!(o, "format          {} ({}), format_version {}", i.format, i.magic, i.format_version);
+        let _ = writeln!(
+            o,
+            "format          {} ({}), format_version {}",
+            i.format, i.magic, i.format_version
+        );
         let _ = writeln!(o, "checksum        {}", i.checksum_type);
-        let _ = writeln!(o, "index           {}, {}{}", i.index_type, i.index_keys, if i.index_values_delta_encoded { ", delta-encoded values" } else { "" });
+        let _ = writeln!(
+            o,
+            "index           {}, {}{}",
+            i.index_type,
+            i.index_keys,
+            if i.index_values_delta_encoded {
+                ", delta-encoded values"
+            } else {
+                ""
+            }
+        );
         if let Some(c) = &i.comparator {
             let _ = writeln!(o, "comparator      {c}");
         }
         if let Some(g) = i.global_seqno {
             let _ = writeln!(o, "global seqno    {g}");
         }
-        let comp: Vec<String> = i.compressions.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        let comp: Vec<String> = i
+            .compressions
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
         let _ = writeln!(o, "compression     {}", comp.join(", "));
         let bl: Vec<String> = i.blocks.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         let _ = writeln!(o, "blocks          {}", bl.join(", "));
@@ -209,7 +245,11 @@ fn layout(a: &FileArgs) -> i32 {
         print_json(&checks);
     } else {
         let mut o = BufWriter::new(io::stdout().lock());
-        let _ = writeln!(o, "{:>12} {:>9}  {:<22} {:<8} {:>10} {:>10}  status", "offset", "size", "kind", "compr", "stored", "computed");
+        let _ = writeln!(
+            o,
+            "{:>12} {:>9}  {:<22} {:<8} {:>10} {:>10}  status",
+            "offset", "size", "kind", "compr", "stored", "computed"
+        );
         for c in &checks {
             let hex = |v: Option<u32>| v.map_or("-".to_string(), |x| format!("{x:08x}"));
             let kind = if c.name.is_empty() || c.kind == BlockKind::Footer && c.name.is_empty() {
@@ -226,7 +266,11 @@ fn layout(a: &FileArgs) -> i32 {
                 c.compression,
                 hex(c.stored),
                 hex(c.computed),
-                if c.ok { "ok".to_string() } else { format!("BAD: {}", c.error.clone().unwrap_or_default()) }
+                if c.ok {
+                    "ok".to_string()
+                } else {
+                    format!("BAD: {}", c.error.clone().unwrap_or_default())
+                }
             );
         }
         let _ = writeln!(o, "{} blocks, {} bad", checks.len(), bad);
@@ -287,7 +331,11 @@ fn verify_cmd(a: &VerifyArgs) -> i32 {
             return EXIT_ERROR;
         }
     };
-    let total_bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    let total_bytes: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
     let bar = if io::stderr().is_terminal() && !a.json && files.len() > 1 {
         let b = indicatif::ProgressBar::new(total_bytes);
         b.set_style(
@@ -329,7 +377,10 @@ fn verify_cmd(a: &VerifyArgs) -> i32 {
         }
     }
     if a.json {
-        print_json(&VerifySummary { files: &verdicts, totals: t });
+        print_json(&VerifySummary {
+            files: &verdicts,
+            totals: t,
+        });
     } else {
         let mut o = BufWriter::new(io::stdout().lock());
         for v in &verdicts {
@@ -345,7 +396,11 @@ fn verify_cmd(a: &VerifyArgs) -> i32 {
             };
             let _ = writeln!(o, "{what:<11} {}  {extra}", v.path);
             for i in &v.issues {
-                let _ = writeln!(o, "            at byte {}: {}: {}", i.offset, i.what, i.message);
+                let _ = writeln!(
+                    o,
+                    "            at byte {}: {}: {}",
+                    i.offset, i.what, i.message
+                );
             }
             if let Some(s) = &v.stats {
                 for n in &s.notes {

@@ -134,7 +134,11 @@ mod tests {
 
     #[test]
     fn last_byte_is_part_of_the_input() {
-        for t in [ChecksumType::Crc32c, ChecksumType::XxHash, ChecksumType::XxHash64] {
+        for t in [
+            ChecksumType::Crc32c,
+            ChecksumType::XxHash,
+            ChecksumType::XxHash64,
+        ] {
             assert_ne!(compute(t, b"abc", 0), compute(t, b"abc", 1), "{t}");
         }
         // XXH3's rule: flipping the last byte changes the value by an XOR of multiples of the constant.

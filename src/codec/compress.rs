@@ -105,7 +105,11 @@ fn err(c: Compression, msg: impl Into<String>) -> DecompressError {
 }
 
 /// Split RocksDB's varint32 uncompressed-size prefix off a payload, bounded by `limit`.
-fn size_prefix(c: Compression, data: &[u8], limit: usize) -> Result<(usize, &[u8]), DecompressError> {
+fn size_prefix(
+    c: Compression,
+    data: &[u8],
+    limit: usize,
+) -> Result<(usize, &[u8]), DecompressError> {
     let (size, n) =
         varint::decode_u32(data).ok_or_else(|| err(c, "bad uncompressed-size prefix"))?;
     let size = size as usize;
@@ -154,7 +158,12 @@ pub fn decompress<'a>(
     dict: &[u8],
     limit: usize,
 ) -> Result<Cow<'a, [u8]>, DecompressError> {
-    let prefixed = matches!(flavor, Flavor::RocksDb { size_prefixed: true });
+    let prefixed = matches!(
+        flavor,
+        Flavor::RocksDb {
+            size_prefixed: true
+        }
+    );
     let out = match c {
         Compression::None => return Ok(Cow::Borrowed(data)),
         Compression::Snappy => {
@@ -211,7 +220,10 @@ pub fn decompress<'a>(
             if size > payload.len().saturating_mul(255).saturating_add(16) {
                 return Err(err(
                     c,
-                    format!("declared size {size} is impossible for {} input bytes", payload.len()),
+                    format!(
+                        "declared size {size} is impossible for {} input bytes",
+                        payload.len()
+                    ),
                 ));
             }
             let mut out = vec![0u8; size];
@@ -281,7 +293,11 @@ fn inflate_with_dict(
         let before_in = d.total_in();
         let before_out = d.total_out();
         let st = d
-            .decompress_vec(&payload[d.total_in() as usize..], &mut out, flate2::FlushDecompress::Finish)
+            .decompress_vec(
+                &payload[d.total_in() as usize..],
+                &mut out,
+                flate2::FlushDecompress::Finish,
+            )
             .map_err(|e| err(c, e.to_string()))?;
         if st == flate2::Status::StreamEnd {
             break;
@@ -292,7 +308,10 @@ fn inflate_with_dict(
     }
     if let Some(e) = expect {
         if out.len() != e {
-            return Err(err(c, format!("produced {} bytes but the size prefix says {e}", out.len())));
+            return Err(err(
+                c,
+                format!("produced {} bytes but the size prefix says {e}", out.len()),
+            ));
         }
     }
     Ok(out)
@@ -302,7 +321,9 @@ fn inflate_with_dict(
 mod tests {
     use super::*;
 
-    const RDB2: Flavor = Flavor::RocksDb { size_prefixed: true };
+    const RDB2: Flavor = Flavor::RocksDb {
+        size_prefixed: true,
+    };
 
     #[test]
     fn roundtrips_through_each_codec() {
@@ -311,38 +332,74 @@ mod tests {
         varint::encode_u64(text.len() as u64, &mut prefixed);
 
         let snappy = snap::raw::Encoder::new().compress_vec(&text).unwrap();
-        assert_eq!(decompress(Compression::Snappy, &snappy, RDB2, &[], MAX_BLOCK_SIZE).unwrap(), &text[..]);
+        assert_eq!(
+            decompress(Compression::Snappy, &snappy, RDB2, &[], MAX_BLOCK_SIZE).unwrap(),
+            &text[..]
+        );
 
         let mut lz4 = prefixed.clone();
         lz4.extend(lz4_flex::block::compress(&text));
-        assert_eq!(decompress(Compression::Lz4, &lz4, RDB2, &[], MAX_BLOCK_SIZE).unwrap(), &text[..]);
+        assert_eq!(
+            decompress(Compression::Lz4, &lz4, RDB2, &[], MAX_BLOCK_SIZE).unwrap(),
+            &text[..]
+        );
 
         let mut zs = prefixed.clone();
         zs.extend(zstd::bulk::compress(&text, 3).unwrap());
-        assert_eq!(decompress(Compression::Zstd, &zs, RDB2, &[], MAX_BLOCK_SIZE).unwrap(), &text[..]);
+        assert_eq!(
+            decompress(Compression::Zstd, &zs, RDB2, &[], MAX_BLOCK_SIZE).unwrap(),
+            &text[..]
+        );
 
         let mut z = prefixed.clone();
-        let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        let mut enc =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
         std::io::Write::write_all(&mut enc, &text).unwrap();
         z.extend(enc.finish().unwrap());
-        assert_eq!(decompress(Compression::Zlib, &z, RDB2, &[], MAX_BLOCK_SIZE).unwrap(), &text[..]);
+        assert_eq!(
+            decompress(Compression::Zlib, &z, RDB2, &[], MAX_BLOCK_SIZE).unwrap(),
+            &text[..]
+        );
         // Same stream without the prefix, as format_version 0/1 store it.
-        let legacy = Flavor::RocksDb { size_prefixed: false };
-        assert_eq!(decompress(Compression::Zlib, &z[prefixed.len()..], legacy, &[], MAX_BLOCK_SIZE).unwrap(), &text[..]);
+        let legacy = Flavor::RocksDb {
+            size_prefixed: false,
+        };
+        assert_eq!(
+            decompress(
+                Compression::Zlib,
+                &z[prefixed.len()..],
+                legacy,
+                &[],
+                MAX_BLOCK_SIZE
+            )
+            .unwrap(),
+            &text[..]
+        );
 
         let mut bz = prefixed.clone();
         let mut enc = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
         std::io::Write::write_all(&mut enc, &text).unwrap();
         bz.extend(enc.finish().unwrap());
-        assert_eq!(decompress(Compression::Bzip2, &bz, RDB2, &[], MAX_BLOCK_SIZE).unwrap(), &text[..]);
+        assert_eq!(
+            decompress(Compression::Bzip2, &bz, RDB2, &[], MAX_BLOCK_SIZE).unwrap(),
+            &text[..]
+        );
     }
 
     #[test]
     fn hostile_sizes_are_refused_without_allocating() {
         // varint32 claiming ~4 GiB followed by garbage.
         let data = [0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3];
-        for c in [Compression::Lz4, Compression::Zstd, Compression::Zlib, Compression::Bzip2] {
-            assert!(decompress(c, &data, RDB2, &[], MAX_BLOCK_SIZE).is_err(), "{c:?}");
+        for c in [
+            Compression::Lz4,
+            Compression::Zstd,
+            Compression::Zlib,
+            Compression::Bzip2,
+        ] {
+            assert!(
+                decompress(c, &data, RDB2, &[], MAX_BLOCK_SIZE).is_err(),
+                "{c:?}"
+            );
         }
         let e = decompress(Compression::Xpress, &data, RDB2, &[], MAX_BLOCK_SIZE).unwrap_err();
         assert!(e.unsupported);

@@ -2,4 +2,5 @@
 
 pub mod checksum;
 pub mod compress;
+pub mod hash;
 pub mod varint;

@@ -126,7 +126,14 @@ pub fn dump_table(
         Ok(ts) => {
             let mut buf = Vec::new();
             for r in &ts {
-                render_entry(&mut buf, fmt, &r.start, r.seq, vtype::RANGE_DELETION, &r.end);
+                render_entry(
+                    &mut buf,
+                    fmt,
+                    &r.start,
+                    r.seq,
+                    vtype::RANGE_DELETION,
+                    &r.end,
+                );
             }
             out.write_all(&buf)?;
             stats.range_tombstones = ts.len() as u64;

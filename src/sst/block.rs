@@ -44,9 +44,16 @@ impl ChecksumCheck {
 }
 
 /// Slice a block and its trailer out of the file image, with bounds checks.
-pub fn read_raw<'a>(file: &'a [u8], handle: BlockHandle, what: &'static str) -> Result<RawBlock<'a>> {
+pub fn read_raw<'a>(
+    file: &'a [u8],
+    handle: BlockHandle,
+    what: &'static str,
+) -> Result<RawBlock<'a>> {
     let total = file.len() as u64;
-    let end = handle.offset.checked_add(handle.size).and_then(|e| e.checked_add(TRAILER_LEN));
+    let end = handle
+        .offset
+        .checked_add(handle.size)
+        .and_then(|e| e.checked_add(TRAILER_LEN));
     match end {
         Some(end) if end <= total => {}
         _ => {
@@ -61,7 +68,10 @@ pub fn read_raw<'a>(file: &'a [u8], handle: BlockHandle, what: &'static str) -> 
     if handle.size as usize > MAX_BLOCK_SIZE {
         return Err(Error::corrupt(
             handle.offset,
-            format!("{what}: block size {} is larger than any real block", handle.size),
+            format!(
+                "{what}: block size {} is larger than any real block",
+                handle.size
+            ),
         ));
     }
     let start = handle.offset as usize;

@@ -143,7 +143,9 @@ pub fn decode(file: &[u8]) -> Result<Footer> {
     if total < FOOTER_LEN {
         return Err(Error::new(
             0,
-            ErrorKind::NotATable(format!("file is {total} bytes, shorter than a {FOOTER_LEN}-byte footer")),
+            ErrorKind::NotATable(format!(
+                "file is {total} bytes, shorter than a {FOOTER_LEN}-byte footer"
+            )),
         ));
     }
     let offset = total - FOOTER_LEN;
@@ -156,7 +158,10 @@ pub fn decode(file: &[u8]) -> Result<Footer> {
         ));
     }
     let checksum_type = ChecksumType::from_byte(f[0]).ok_or_else(|| {
-        Error::corrupt(offset, format!("footer: unknown checksum type byte {}", f[0]))
+        Error::corrupt(
+            offset,
+            format!("footer: unknown checksum type byte {}", f[0]),
+        )
     })?;
 
     if format_version < 6 {
@@ -186,7 +191,10 @@ pub fn decode(file: &[u8]) -> Result<Footer> {
     let stored = fixed32(&f[5..9]);
     let base = fixed32(&f[9..13]);
     if checksum::context_modifier(base, 0) == 0 {
-        return Err(Error::corrupt(offset + 9, "footer: base context checksum is zero"));
+        return Err(Error::corrupt(
+            offset + 9,
+            "footer: base context checksum is zero",
+        ));
     }
     let metaindex_size = fixed32(&f[13..17]) as u64;
     if fixed64(&f[33..41]) != 0 {
@@ -200,11 +208,14 @@ pub fn decode(file: &[u8]) -> Result<Footer> {
     copy[5..9].fill(0);
     let computed = checksum::compute(checksum_type, &copy[..52], copy[52])
         .wrapping_add(checksum::context_modifier(base, offset));
-    let metaindex_end = offset.checked_sub(TRAILER_LEN).ok_or_else(|| {
-        Error::corrupt(offset, "footer: no room for a metaindex block")
-    })?;
+    let metaindex_end = offset
+        .checked_sub(TRAILER_LEN)
+        .ok_or_else(|| Error::corrupt(offset, "footer: no room for a metaindex block"))?;
     let metaindex_offset = metaindex_end.checked_sub(metaindex_size).ok_or_else(|| {
-        Error::corrupt(offset + 13, format!("footer: metaindex size {metaindex_size} exceeds the file"))
+        Error::corrupt(
+            offset + 13,
+            format!("footer: metaindex size {metaindex_size} exceeds the file"),
+        )
     })?;
     Ok(Footer {
         magic,

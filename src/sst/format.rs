@@ -41,7 +41,10 @@ pub struct BlockLayout {
 impl BlockLayout {
     pub fn parse(b: &[u8]) -> Result<BlockLayout, FormatError> {
         if b.len() < 4 {
-            return Err(ferr(0, format!("block of {} bytes has no footer word", b.len())));
+            return Err(ferr(
+                0,
+                format!("block of {} bytes has no footer word", b.len()),
+            ));
         }
         let mut end = b.len() - 4;
         let mut word = fixed32(&b[end..]);
@@ -49,7 +52,13 @@ impl BlockLayout {
         let separated = word & SEPARATED_KV_BIT != 0;
         word &= !(HASH_INDEX_BIT | SEPARATED_KV_BIT | UNIFORM_KEYS_BIT);
         if word > MAX_RESTARTS {
-            return Err(ferr(end, format!("footer word {:#010x} has unknown feature bits", fixed32(&b[end..]))));
+            return Err(ferr(
+                end,
+                format!(
+                    "footer word {:#010x} has unknown feature bits",
+                    fixed32(&b[end..])
+                ),
+            ));
         }
         let num_restarts = word;
         let mut values_offset = None;
@@ -68,18 +77,27 @@ impl BlockLayout {
             hash_buckets = u16::from_le_bytes([b[end - 2], b[end - 1]]);
             let need = 2 + hash_buckets as usize;
             if hash_buckets == 0 || end < need {
-                return Err(ferr(end - 2, format!("hash index with {hash_buckets} buckets does not fit")));
+                return Err(ferr(
+                    end - 2,
+                    format!("hash index with {hash_buckets} buckets does not fit"),
+                ));
             }
             end -= need;
         }
         let restart_bytes = num_restarts as usize * 4;
         if end < restart_bytes {
-            return Err(ferr(end, format!("{num_restarts} restarts do not fit in the block")));
+            return Err(ferr(
+                end,
+                format!("{num_restarts} restarts do not fit in the block"),
+            ));
         }
         let restarts_offset = end - restart_bytes;
         let keys_end = match values_offset {
             Some(v) if v > restarts_offset => {
-                return Err(ferr(restarts_offset, format!("values section offset {v} is past the restart array")))
+                return Err(ferr(
+                    restarts_offset,
+                    format!("values section offset {v} is past the restart array"),
+                ))
             }
             Some(v) => v,
             None => restarts_offset,
@@ -96,6 +114,15 @@ impl BlockLayout {
 
     pub fn restart(&self, b: &[u8], i: u32) -> usize {
         fixed32(&b[self.restarts_offset + 4 * i as usize..]) as usize
+    }
+
+    /// The hash-index bucket bytes (empty when the block has no hash index).
+    pub fn hash_buckets<'b>(&self, b: &'b [u8]) -> &'b [u8] {
+        if !self.hash_index {
+            return &[];
+        }
+        let start = self.restarts_offset + 4 * self.num_restarts as usize;
+        &b[start..start + self.hash_buckets as usize]
     }
 }
 
@@ -157,7 +184,11 @@ impl<'b> EntryIter<'b> {
         &self.layout
     }
 
-    fn fail(&mut self, pos: usize, msg: impl Into<String>) -> Option<Result<Entry<'_, 'b>, FormatError>> {
+    fn fail(
+        &mut self,
+        pos: usize,
+        msg: impl Into<String>,
+    ) -> Option<Result<Entry<'_, 'b>, FormatError>> {
         self.done = true;
         Some(Err(ferr(pos, msg)))
     }
@@ -172,7 +203,10 @@ impl<'b> EntryIter<'b> {
         if self.pos >= end {
             self.done = true;
             if self.pos > end {
-                return Some(Err(ferr(self.pos, "last entry runs past the end of the entries")));
+                return Some(Err(ferr(
+                    self.pos,
+                    "last entry runs past the end of the entries",
+                )));
             }
             return None;
         }
@@ -195,7 +229,8 @@ impl<'b> EntryIter<'b> {
         let region = &self.b[..end];
         let mut p = start;
         let read_u32 = |p: &mut usize, what: &str| -> Result<u32, FormatError> {
-            let (v, n) = varint::decode_u32(&region[*p..]).ok_or_else(|| ferr(*p, format!("bad varint ({what})")))?;
+            let (v, n) = varint::decode_u32(&region[*p..])
+                .ok_or_else(|| ferr(*p, format!("bad varint ({what})")))?;
             *p += n;
             Ok(v)
         };
@@ -227,11 +262,17 @@ impl<'b> EntryIter<'b> {
         }
         if shared as usize > self.key.len() {
             let kl = self.key.len();
-            return self.fail(start, format!("entry shares {shared} key bytes but the previous key has {kl}"));
+            return self.fail(
+                start,
+                format!("entry shares {shared} key bytes but the previous key has {kl}"),
+            );
         }
         let non_shared = non_shared as usize;
         if non_shared > end - p {
-            return self.fail(start, format!("key delta of {non_shared} bytes runs past the entries"));
+            return self.fail(
+                start,
+                format!("key delta of {non_shared} bytes runs past the entries"),
+            );
         }
         self.key.truncate(shared as usize);
         self.key.extend_from_slice(&self.b[p..p + non_shared]);
@@ -244,7 +285,10 @@ impl<'b> EntryIter<'b> {
                     Some(o) => voff.saturating_add(o),
                     None => self.value_cursor,
                 };
-                if vstart < voff || vstart > self.layout.restarts_offset || vlen > self.layout.restarts_offset - vstart {
+                if vstart < voff
+                    || vstart > self.layout.restarts_offset
+                    || vlen > self.layout.restarts_offset - vstart
+                {
                     return self.fail(start, "value runs outside the values section");
                 }
                 self.value_cursor = vstart + vlen;
@@ -253,7 +297,10 @@ impl<'b> EntryIter<'b> {
             (None, EntryFormat::Standard) => {
                 let vlen = value_len.unwrap_or(0);
                 if vlen > end - p {
-                    return self.fail(start, format!("value of {vlen} bytes runs past the entries"));
+                    return self.fail(
+                        start,
+                        format!("value of {vlen} bytes runs past the entries"),
+                    );
                 }
                 let v = &self.b[p..p + vlen];
                 p += vlen;
@@ -296,6 +343,16 @@ impl<'b> EntryIter<'b> {
         }))
     }
 
+    /// Index of the restart interval the last returned entry belongs to.
+    pub fn restart_interval(&self) -> u32 {
+        self.next_restart.saturating_sub(1)
+    }
+
+    /// The whole block.
+    pub fn block(&self) -> &'b [u8] {
+        self.b
+    }
+
     /// After iteration: restart offsets never reached by an entry start count as bad too.
     pub fn unreached_restarts(&self) -> u32 {
         self.layout.num_restarts.saturating_sub(self.next_restart)
@@ -316,7 +373,10 @@ mod tests {
                 restarts.push(out.len() as u32);
                 0
             } else {
-                prev.iter().zip(k.iter()).take_while(|(a, b)| a == b).count()
+                prev.iter()
+                    .zip(k.iter())
+                    .take_while(|(a, b)| a == b)
+                    .count()
             };
             varint::encode_u64(shared as u64, &mut out);
             varint::encode_u64((k.len() - shared) as u64, &mut out);
@@ -337,7 +397,12 @@ mod tests {
 
     #[test]
     fn decodes_prefix_compressed_entries() {
-        let entries: Vec<(&[u8], &[u8])> = vec![(b"apple", b"1"), (b"applesauce", b""), (b"banana", b"3"), (b"band", b"4")];
+        let entries: Vec<(&[u8], &[u8])> = vec![
+            (b"apple", b"1"),
+            (b"applesauce", b""),
+            (b"banana", b"3"),
+            (b"band", b"4"),
+        ];
         let b = build_block(&entries, 2);
         let mut it = EntryIter::new(&b, EntryFormat::Standard).unwrap();
         let mut got = Vec::new();

@@ -28,7 +28,9 @@ impl BlockHandle {
 
     /// End of the block including its trailer (saturating; hostile handles may overflow).
     pub fn end_with_trailer(&self, trailer: u64) -> u64 {
-        self.offset.saturating_add(self.size).saturating_add(trailer)
+        self.offset
+            .saturating_add(self.size)
+            .saturating_add(trailer)
     }
 
     pub fn is_null(&self) -> bool {

@@ -87,13 +87,19 @@ fn decode_value(
     };
     let (handle, mut n) = match (delta, prev) {
         (true, Some(p)) => {
-            let (d, n) = varint::decode_i64(v).ok_or_else(|| bad("bad size delta in index value"))?;
-            let size = (p.size as i64).checked_add(d).filter(|s| *s >= 0).ok_or_else(|| bad("size delta gives a negative size"))?;
+            let (d, n) =
+                varint::decode_i64(v).ok_or_else(|| bad("bad size delta in index value"))?;
+            let size = (p.size as i64)
+                .checked_add(d)
+                .filter(|s| *s >= 0)
+                .ok_or_else(|| bad("size delta gives a negative size"))?;
             let offset = p.offset.saturating_add(p.size).saturating_add(TRAILER_LEN);
             (BlockHandle::new(offset, size as u64), n)
         }
         (true, None) => return Err(bad("delta-encoded index value without a previous handle")),
-        (false, _) => BlockHandle::decode(v).ok_or_else(|| bad("bad block handle in index value"))?,
+        (false, _) => {
+            BlockHandle::decode(v).ok_or_else(|| bad("bad block handle in index value"))?
+        }
     };
     let fk = if first_key {
         let (len, m) = varint::decode_u32(&v[n..]).ok_or_else(|| bad("bad first-key length"))?;

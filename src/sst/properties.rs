@@ -23,7 +23,9 @@ pub enum PropValue {
     Int(u64),
     Text(String),
     /// Raw bytes (hex) for values we do not decode, or that did not decode as expected.
-    Raw { hex: String },
+    Raw {
+        hex: String,
+    },
 }
 
 /// Decoded properties in block order.
@@ -87,7 +89,9 @@ const TIKV_U64_PROPS: &[&str] = &[
 ];
 
 fn hexval(v: &[u8]) -> PropValue {
-    PropValue::Raw { hex: hex::encode(v) }
+    PropValue::Raw {
+        hex: hex::encode(v),
+    }
 }
 
 /// Decode one property value by its name.
@@ -99,18 +103,23 @@ pub fn decode_value(name: &str, v: &[u8]) -> PropValue {
         };
     }
     match name {
-        INDEX_TYPE | EXTERNAL_VERSION if v.len() == 4 => return PropValue::Int(varint::fixed32(v) as u64),
+        INDEX_TYPE | EXTERNAL_VERSION if v.len() == 4 => {
+            return PropValue::Int(varint::fixed32(v) as u64)
+        }
         GLOBAL_SEQNO if v.len() == 8 => return PropValue::Int(varint::fixed64(v)),
         _ => {}
     }
     if TIKV_U64_PROPS.contains(&name) && v.len() == 8 {
         return PropValue::Int(u64::from_be_bytes(v.try_into().unwrap_or([0; 8])));
     }
-    if name == "rocksdb.seqno.time.map" || name.starts_with("tikv.") || name.starts_with("TitanDB.") {
+    if name == "rocksdb.seqno.time.map" || name.starts_with("tikv.") || name.starts_with("TitanDB.")
+    {
         return hexval(v);
     }
     match std::str::from_utf8(v) {
-        Ok(s) if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') => PropValue::Text(s.to_string()),
+        Ok(s) if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') => {
+            PropValue::Text(s.to_string())
+        }
         _ => hexval(v),
     }
 }
@@ -160,7 +169,8 @@ impl Properties {
     }
 
     pub fn text(&self, name: &str) -> Option<String> {
-        self.get(name).map(|v| String::from_utf8_lossy(v).into_owned())
+        self.get(name)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
     }
 
     /// All properties, decoded, in block order.
@@ -191,7 +201,9 @@ impl Properties {
         self.int("rocksdb.index.key.is.user.key").unwrap_or(0) != 0
     }
     pub fn index_value_is_delta_encoded(&self) -> bool {
-        self.int("rocksdb.index.value.is.delta.encoded").unwrap_or(0) != 0
+        self.int("rocksdb.index.value.is.delta.encoded")
+            .unwrap_or(0)
+            != 0
     }
     /// The global sequence number RocksDB applies to an ingested (SstFileWriter v2) file, if any.
     pub fn global_seqno(&self) -> Option<u64> {

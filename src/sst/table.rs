@@ -15,6 +15,7 @@ use super::index::{decode_index_block, decode_metaindex, IndexEntry, IndexFormat
 use super::properties::{Properties, GLOBAL_SEQNO};
 use crate::codec::checksum::{self, ChecksumType};
 use crate::codec::compress::Flavor;
+use crate::codec::hash::{legacy_hash, DATA_BLOCK_HASH_SEED};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ikey::{self, UserComparator};
 
@@ -110,6 +111,17 @@ pub struct PointEntry<'k, 'b> {
     pub pos: usize,
 }
 
+/// What decoding a data block noticed besides its entries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockAux {
+    /// Restart offsets that do not point at an entry with `shared == 0`.
+    pub bad_restarts: u32,
+    /// The block has a data-block hash index.
+    pub hash_index: bool,
+    /// Keys whose hash bucket names neither their restart interval nor a collision.
+    pub hash_mismatches: u32,
+}
+
 /// A range tombstone from the range-deletion block.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RangeTombstone {
@@ -150,7 +162,13 @@ pub struct Table<'a> {
 
 fn fmt_err(base: u64, what: &str, e: FormatError, compressed: bool) -> Error {
     if compressed {
-        Error::corrupt(base, format!("{what}: {} (at byte {} of the uncompressed block)", e.msg, e.pos))
+        Error::corrupt(
+            base,
+            format!(
+                "{what}: {} (at byte {} of the uncompressed block)",
+                e.msg, e.pos
+            ),
+        )
     } else {
         Error::corrupt(base + e.pos as u64, format!("{what}: {}", e.msg))
     }
@@ -189,16 +207,36 @@ impl<'a> Table<'a> {
         if let Err(e) = mraw.verify(&provisional) {
             problems.push(e);
         }
-        if mraw.compression_byte != 0 {
+        let legacy = footer.magic == TableMagic::LegacyBlockBased;
+        // RocksDB never compresses the metaindex; LevelDB compresses it like any block.
+        let meta_contents: Cow<'_, [u8]> = if mraw.compression_byte == 0 {
+            Cow::Borrowed(mraw.data)
+        } else if legacy {
+            let leveldb = BlockCtx {
+                flavor: Flavor::LevelDb,
+                ..provisional
+            };
+            mraw.contents(&leveldb, &[])?
+        } else {
             return Err(Error::corrupt(
                 footer.metaindex.offset,
-                format!("metaindex block has compression type {} (never compressed)", mraw.compression_byte),
+                format!(
+                    "metaindex block has compression type {} (RocksDB never compresses it)",
+                    mraw.compression_byte
+                ),
             ));
-        }
-        let metaindex = decode_metaindex(mraw.data).map_err(|e| fmt_err(footer.metaindex.offset, "metaindex", e, false))?;
+        };
+        let metaindex = decode_metaindex(&meta_contents).map_err(|e| {
+            fmt_err(
+                footer.metaindex.offset,
+                "metaindex",
+                e,
+                mraw.compression_byte != 0,
+            )
+        })?;
         let find = |name: &str| metaindex.iter().find(|(n, _)| n == name).map(|(_, h)| *h);
         let props_handle = find("rocksdb.properties").or_else(|| find("rocksdb.stats"));
-        let format = if footer.magic == TableMagic::LegacyBlockBased && props_handle.is_none() {
+        let format = if legacy && props_handle.is_none() {
             TableFormat::LevelDb
         } else {
             TableFormat::RocksDb
@@ -228,7 +266,10 @@ impl<'a> Table<'a> {
         let index_handle = match footer.index {
             Some(h) => h,
             None => find("rocksdb.index").ok_or_else(|| {
-                Error::corrupt(footer.metaindex.offset, "metaindex has no rocksdb.index entry (format_version 6+)")
+                Error::corrupt(
+                    footer.metaindex.offset,
+                    "metaindex has no rocksdb.index entry (format_version 6+)",
+                )
             })?,
         };
         let index_type = IndexType::from_u32(props.map_or(0, |p| p.index_type()));
@@ -282,7 +323,10 @@ impl<'a> Table<'a> {
             problems,
         };
         if let IndexType::Unknown(x) = index_type {
-            return Err(Error::unsupported(index_handle.offset, format!("index type {x}")));
+            return Err(Error::unsupported(
+                index_handle.offset,
+                format!("index type {x}"),
+            ));
         }
         let top = t.read_index(index_handle, "index block")?;
         if index_type == IndexType::TwoLevel {
@@ -343,24 +387,32 @@ impl<'a> Table<'a> {
         raw.verify(&self.ctx)?;
         let compressed = raw.compression_byte != 0;
         let contents = raw.contents(&self.ctx, &[])?;
-        decode_index_block(&contents, self.index_format).map_err(|e| fmt_err(h.offset, what, e, compressed))
+        decode_index_block(&contents, self.index_format)
+            .map_err(|e| fmt_err(h.offset, what, e, compressed))
     }
 
-    /// Decode an uncompressed data block, calling `f` for each entry in order.
+    /// Decode an uncompressed data block, calling `f` for each entry in order. Returns what the
+    /// decode noticed about the block's auxiliary structures (restart array, hash index).
     pub fn visit_data_block(
         &self,
         h: BlockHandle,
         contents: &[u8],
         mut f: impl FnMut(PointEntry<'_, '_>),
-    ) -> Result<()> {
+    ) -> Result<BlockAux> {
+        let mut aux = BlockAux::default();
         let compressed = contents.as_ptr() != self.file.as_ptr().wrapping_add(h.offset as usize);
-        let mut it = EntryIter::new(contents, EntryFormat::Standard).map_err(|e| fmt_err(h.offset, "data block", e, compressed))?;
+        let mut it = EntryIter::new(contents, EntryFormat::Standard)
+            .map_err(|e| fmt_err(h.offset, "data block", e, compressed))?;
+        let has_hash = it.layout().hash_index;
         while let Some(e) = it.next() {
             let e = e.map_err(|e| fmt_err(h.offset, "data block", e, compressed))?;
             let Some(p) = ikey::parse(e.key) else {
                 let fe = FormatError {
                     pos: e.pos,
-                    msg: format!("key of {} bytes is too short for an internal key", e.key.len()),
+                    msg: format!(
+                        "key of {} bytes is too short for an internal key",
+                        e.key.len()
+                    ),
                 };
                 return Err(fmt_err(h.offset, "data block", fe, compressed));
             };
@@ -368,6 +420,7 @@ impl<'a> Table<'a> {
                 Some(g) if p.seq == 0 => g,
                 _ => p.seq,
             };
+            let key_hash = has_hash.then(|| legacy_hash(p.user_key, DATA_BLOCK_HASH_SEED));
             f(PointEntry {
                 internal_key: e.key,
                 user_key: p.user_key,
@@ -376,13 +429,26 @@ impl<'a> Table<'a> {
                 value: e.value,
                 pos: e.pos,
             });
+            if let Some(kh) = key_hash {
+                aux.hash_index = true;
+                let buckets = it.layout().hash_buckets(it.block());
+                let b = buckets[(kh % buckets.len() as u32) as usize];
+                let interval = it.restart_interval();
+                if b != 254 && b as u32 != interval {
+                    aux.hash_mismatches += 1;
+                }
+            }
         }
-        Ok(())
+        aux.bad_restarts = it.bad_restarts + it.unreached_restarts();
+        Ok(aux)
     }
 
     /// The range-deletion block's handle, if any.
     pub fn range_del_handle(&self) -> Option<BlockHandle> {
-        self.metaindex.iter().find(|(n, _)| n == "rocksdb.range_del").map(|(_, h)| *h)
+        self.metaindex
+            .iter()
+            .find(|(n, _)| n == "rocksdb.range_del")
+            .map(|(_, h)| *h)
     }
 
     /// All range tombstones, in block order.
@@ -390,12 +456,20 @@ impl<'a> Table<'a> {
         let Some(h) = self.range_del_handle() else {
             return Ok(Vec::new());
         };
-        let contents = self.read_block(h, "range-deletion block").map_err(|e| e.in_file(&self.path))?;
-        let mut it = EntryIter::new(&contents, EntryFormat::Standard).map_err(|e| fmt_err(h.offset, "range-deletion block", e, false).in_file(&self.path))?;
+        let contents = self
+            .read_block(h, "range-deletion block")
+            .map_err(|e| e.in_file(&self.path))?;
+        let mut it = EntryIter::new(&contents, EntryFormat::Standard)
+            .map_err(|e| fmt_err(h.offset, "range-deletion block", e, false).in_file(&self.path))?;
         let mut out = Vec::new();
         while let Some(e) = it.next() {
-            let e = e.map_err(|e| fmt_err(h.offset, "range-deletion block", e, false).in_file(&self.path))?;
-            let p = ikey::parse(e.key).ok_or_else(|| Error::corrupt(h.offset + e.pos as u64, "range tombstone key too short").in_file(&self.path))?;
+            let e = e.map_err(|e| {
+                fmt_err(h.offset, "range-deletion block", e, false).in_file(&self.path)
+            })?;
+            let p = ikey::parse(e.key).ok_or_else(|| {
+                Error::corrupt(h.offset + e.pos as u64, "range tombstone key too short")
+                    .in_file(&self.path)
+            })?;
             let seq = match self.global_seqno {
                 Some(g) if p.seq == 0 => g,
                 _ => p.seq,
@@ -425,7 +499,15 @@ impl<'a> Table<'a> {
                 v.push((BlockKind::IndexPartition, *h, format!("#{i}")));
             }
         }
-        v.push((BlockKind::Index, self.index_handle, if self.index_type == IndexType::TwoLevel { "top level".into() } else { String::new() }));
+        v.push((
+            BlockKind::Index,
+            self.index_handle,
+            if self.index_type == IndexType::TwoLevel {
+                "top level".into()
+            } else {
+                String::new()
+            },
+        ));
         for (name, h) in &self.metaindex {
             let kind = meta_kind(name);
             if kind == BlockKind::Index && *h == self.index_handle {
@@ -448,11 +530,16 @@ impl<'a> Table<'a> {
 
 /// Read the properties block. Returns the properties, whether the checksum only matched with the
 /// global seqno zeroed, and a problem to report (checksum mismatch) if any.
-fn read_properties(file: &[u8], h: BlockHandle, ctx: &BlockCtx) -> Result<(Properties, bool, Option<Error>)> {
+fn read_properties(
+    file: &[u8],
+    h: BlockHandle,
+    ctx: &BlockCtx,
+) -> Result<(Properties, bool, Option<Error>)> {
     let raw = read_raw(file, h, "properties block")?;
     let contents = raw.contents(ctx, &[])?;
     let compressed = raw.compression_byte != 0;
-    let props = Properties::parse(&contents).map_err(|e| fmt_err(h.offset, "properties block", e, compressed))?;
+    let props = Properties::parse(&contents)
+        .map_err(|e| fmt_err(h.offset, "properties block", e, compressed))?;
     let check = raw.check(ctx);
     if ctx.checksum_type == ChecksumType::None || check.ok() {
         return Ok((props, false, None));
@@ -463,8 +550,9 @@ fn read_properties(file: &[u8], h: BlockHandle, ctx: &BlockCtx) -> Result<(Prope
         if p.value.len() == 8 && !compressed && p.value_pos + 8 <= raw.data.len() {
             let mut copy = raw.data.to_vec();
             copy[p.value_pos..p.value_pos + 8].fill(0);
-            let c = checksum::compute(ctx.checksum_type, &copy, raw.compression_byte)
-                .wrapping_add(checksum::context_modifier(ctx.base_context_checksum, h.offset));
+            let c = checksum::compute(ctx.checksum_type, &copy, raw.compression_byte).wrapping_add(
+                checksum::context_modifier(ctx.base_context_checksum, h.offset),
+            );
             if c == check.stored {
                 return Ok((props, true, None));
             }

@@ -70,7 +70,9 @@ pub fn check_blocks(t: &Table) -> Vec<BlockCheck> {
         stored: f.checksum.map(|c| c.stored),
         computed: f.checksum.map(|c| c.computed),
         ok: !f.checksum_mismatch(),
-        error: f.checksum_mismatch().then(|| "footer checksum mismatch".to_string()),
+        error: f
+            .checksum_mismatch()
+            .then(|| "footer checksum mismatch".to_string()),
     });
     out
 }
@@ -81,7 +83,12 @@ fn check_one(t: &Table, file: &[u8], kind: BlockKind, h: BlockHandle, name: &str
             let c = raw.check(&t.ctx);
             let unchecked = t.ctx.checksum_type == ChecksumType::None;
             let mut ok = unchecked || c.ok();
-            let mut error = (!ok).then(|| format!("checksum mismatch: stored {:#010x}, computed {:#010x}", c.stored, c.computed));
+            let mut error = (!ok).then(|| {
+                format!(
+                    "checksum mismatch: stored {:#010x}, computed {:#010x}",
+                    c.stored, c.computed
+                )
+            });
             // A properties block whose global seqno was rewritten at ingestion is fine (RocksDB's rule).
             if !ok && kind == BlockKind::Properties && t.properties_seqno_rewritten {
                 ok = true;
@@ -147,12 +154,17 @@ fn deep_block(t: &Table, i: usize) -> BlockFacts {
         facts.key_bytes += e.internal_key.len() as u64;
         facts.value_bytes += e.value.len() as u64;
         match e.vtype {
-            vtype::DELETION | vtype::SINGLE_DELETION | vtype::DELETION_WITH_TIMESTAMP => facts.deletions += 1,
+            vtype::DELETION | vtype::SINGLE_DELETION | vtype::DELETION_WITH_TIMESTAMP => {
+                facts.deletions += 1
+            }
             vtype::MERGE => facts.merges += 1,
             x if !ikey::is_table_point_type(x) => facts.issues.push(Issue {
                 offset: base,
                 what: "data block".into(),
-                message: format!("entry at byte {} of the block has value type {x:#04x}, not valid in a table", e.pos),
+                message: format!(
+                    "entry at byte {} of the block has value type {x:#04x}, not valid in a table",
+                    e.pos
+                ),
             }),
             _ => {}
         }
@@ -174,7 +186,29 @@ fn deep_block(t: &Table, i: usize) -> BlockFacts {
         prev.extend_from_slice(e.internal_key);
     });
     match r {
-        Ok(()) => facts.complete = true,
+        Ok(aux) => {
+            facts.complete = true;
+            if aux.bad_restarts > 0 {
+                facts.issues.push(Issue {
+                    offset: base,
+                    what: "data block".into(),
+                    message: format!(
+                        "{} restart points do not point at the start of a fresh key",
+                        aux.bad_restarts
+                    ),
+                });
+            }
+            if aux.hash_mismatches > 0 {
+                facts.issues.push(Issue {
+                    offset: base,
+                    what: "data block".into(),
+                    message: format!(
+                        "{} keys are not where the block's hash index says",
+                        aux.hash_mismatches
+                    ),
+                });
+            }
+        }
         Err(e) => facts.issues.push(Issue::from_error("data block", &e)),
     }
     if facts.first.is_some() {
@@ -192,7 +226,10 @@ fn deep_block(t: &Table, i: usize) -> BlockFacts {
 /// Deep checks (decode everything). Returns issues found; checksum failures are included as issues
 /// too, since a block that fails its checksum is not decoded.
 pub fn deep_check(t: &Table) -> (Vec<Issue>, DeepStats) {
-    let facts: Vec<BlockFacts> = (0..t.data_blocks.len()).into_par_iter().map(|i| deep_block(t, i)).collect();
+    let facts: Vec<BlockFacts> = (0..t.data_blocks.len())
+        .into_par_iter()
+        .map(|i| deep_block(t, i))
+        .collect();
     let mut issues: Vec<Issue> = Vec::new();
     let mut stats = DeepStats::default();
     let cmp = t.comparator;
@@ -219,23 +256,35 @@ pub fn deep_check(t: &Table) -> (Vec<Issue>, DeepStats) {
         };
         if let Some(last) = &f.last {
             if cmp_sep(last, &d.separator) == Some(Ordering::Greater) {
-                issues.push(at(format!("data block #{i}: last key is beyond its index separator")));
+                issues.push(at(format!(
+                    "data block #{i}: last key is beyond its index separator"
+                )));
             }
         }
         if let (Some(first), Some(fk)) = (&f.first, &d.first_key) {
             if first != fk {
-                issues.push(at(format!("data block #{i}: first key differs from the first key recorded in the index")));
+                issues.push(at(format!(
+                    "data block #{i}: first key differs from the first key recorded in the index"
+                )));
             }
         }
         if i > 0 {
             let pd = &t.data_blocks[i - 1];
             if let Some(first) = &f.first {
                 if cmp_sep(first, &pd.separator).is_some_and(|o| o != Ordering::Greater) {
-                    issues.push(at(format!("data block #{i}: first key is not beyond the previous block's separator")));
+                    issues.push(at(format!(
+                        "data block #{i}: first key is not beyond the previous block's separator"
+                    )));
                 }
                 if let Some(plast) = &facts[i - 1].last {
-                    if cmp.compare_internal(plast, first).is_some_and(|o| o != Ordering::Less) {
-                        issues.push(at(format!("data blocks #{} and #{i}: keys out of order across blocks", i - 1)));
+                    if cmp
+                        .compare_internal(plast, first)
+                        .is_some_and(|o| o != Ordering::Less)
+                    {
+                        issues.push(at(format!(
+                            "data blocks #{} and #{i}: keys out of order across blocks",
+                            i - 1
+                        )));
                     }
                 }
             }
@@ -260,10 +309,14 @@ pub fn deep_check(t: &Table) -> (Vec<Issue>, DeepStats) {
     }
     // Other blocks must decompress and decode.
     for (name, h) in &t.metaindex {
-        if let BlockKind::Properties | BlockKind::RangeDel | BlockKind::CompressionDict = super::table::meta_kind(name) {
+        if let BlockKind::Properties | BlockKind::RangeDel | BlockKind::CompressionDict =
+            super::table::meta_kind(name)
+        {
             continue; // already decoded above or when opening
         }
-        if let Err(e) = read_raw(t.file(), *h, "meta block").and_then(|r| r.contents(&t.ctx, &[]).map(|_| ())) {
+        if let Err(e) =
+            read_raw(t.file(), *h, "meta block").and_then(|r| r.contents(&t.ctx, &[]).map(|_| ()))
+        {
             issues.push(Issue::from_error(name, &e));
         }
     }
@@ -280,17 +333,24 @@ pub fn deep_check(t: &Table) -> (Vec<Issue>, DeepStats) {
                 }
             }
         };
-        let all_blocks_read = facts.iter().all(|f| f.complete) && t.partitions.iter().all(|(_, r)| r.is_ok());
+        let all_blocks_read =
+            facts.iter().all(|f| f.complete) && t.partitions.iter().all(|(_, r)| r.is_ok());
         if all_blocks_read {
             expect("rocksdb.num.entries", stats.entries + stats.range_deletions);
             expect("rocksdb.num.range-deletions", stats.range_deletions);
             expect("rocksdb.num.data.blocks", t.data_blocks.len() as u64);
-            expect("rocksdb.deleted.keys", stats.deletions + stats.range_deletions);
+            expect(
+                "rocksdb.deleted.keys",
+                stats.deletions + stats.range_deletions,
+            );
             expect("rocksdb.merge.operands", stats.merges);
             expect("rocksdb.raw.key.size", stats.key_bytes);
             expect("rocksdb.raw.value.size", stats.value_bytes);
         } else {
-            stats.notes.push("entry counts not compared with the properties: some blocks could not be read".into());
+            stats.notes.push(
+                "entry counts not compared with the properties: some blocks could not be read"
+                    .into(),
+            );
         }
     }
     (issues, stats)
@@ -392,14 +452,21 @@ pub fn verify_bytes(bytes: &[u8], path: &Path, deep: bool, mut v: FileVerdict) -
     if deep {
         let (issues, stats) = deep_check(&t);
         for i in issues {
-            if !v.issues.contains(&i) && !(i.message.starts_with("checksum mismatch") && v.issues.iter().any(|x| x.offset == i.offset)) {
+            let duplicate = v.issues.contains(&i)
+                || (i.message.starts_with("checksum mismatch")
+                    && v.issues.iter().any(|x| x.offset == i.offset));
+            if !duplicate {
                 v.issues.push(i);
             }
         }
         v.stats = Some(stats);
     }
     v.issues.sort_by_key(|i| i.offset);
-    v.status = if v.issues.is_empty() { Status::Ok } else { Status::Damaged };
+    v.status = if v.issues.is_empty() {
+        Status::Ok
+    } else {
+        Status::Damaged
+    };
     v
 }
 

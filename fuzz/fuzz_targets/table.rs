@@ -1,0 +1,17 @@
+#![no_main]
+//! Any byte string as a whole table file: open, audit (deep) and dump must never panic.
+use std::path::Path;
+
+use libfuzzer_sys::fuzz_target;
+use rockrescue::export::dump::{dump_table, DumpFormat};
+use rockrescue::sst::{verify, Table};
+
+fuzz_target!(|data: &[u8]| {
+    let path = Path::new("fuzz.sst");
+    let _ = verify::verify_bytes(data, path, true, verify::empty_verdict(path, true));
+    if let Ok(t) = Table::open(data, path) {
+        let mut sink = std::io::sink();
+        let _ = dump_table(&t, DumpFormat::Jsonl, &mut sink, &mut |_| {});
+        let _ = t.block_map();
+    }
+});
