@@ -247,19 +247,32 @@ fn layout(a: &FileArgs) -> i32 {
         let mut o = BufWriter::new(io::stdout().lock());
         let _ = writeln!(
             o,
-            "{:>12} {:>9}  {:<22} {:<8} {:>10} {:>10}  status",
+            "{:>12} {:>9}  {:<26} {:<8} {:>10} {:>10}  status",
             "offset", "size", "kind", "compr", "stored", "computed"
         );
         for c in &checks {
             let hex = |v: Option<u32>| v.map_or("-".to_string(), |x| format!("{x:08x}"));
-            let kind = if c.name.is_empty() || c.kind == BlockKind::Footer && c.name.is_empty() {
-                c.kind.name().to_string()
-            } else {
+            // The metaindex name only adds information for filters and unknown meta blocks.
+            let named = matches!(
+                c.kind,
+                BlockKind::Data
+                    | BlockKind::IndexPartition
+                    | BlockKind::FilterPartition
+                    | BlockKind::Filter
+                    | BlockKind::FilterPartitionIndex
+                    | BlockKind::OtherMeta
+                    | BlockKind::UserDefinedIndex
+            ) || (c.kind == BlockKind::Index
+                && !c.name.is_empty()
+                && !c.name.starts_with("rocksdb."));
+            let kind = if named && !c.name.is_empty() {
                 format!("{} {}", c.kind.name(), c.name)
+            } else {
+                c.kind.name().to_string()
             };
             let _ = writeln!(
                 o,
-                "{:>12} {:>9}  {:<22} {:<8} {:>10} {:>10}  {}",
+                "{:>12} {:>9}  {:<26} {:<8} {:>10} {:>10}  {}",
                 c.offset,
                 c.size,
                 kind,

@@ -1,0 +1,114 @@
+//! The command-line contract: human and JSON output (snapshots), exit codes 0 / 1 / 2.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn rockrescue(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rockrescue"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run rockrescue")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+const TABLE: &str = "corpus/sst/fv5-range-del-flush.sst";
+
+#[test]
+fn info_human_and_json() {
+    let o = rockrescue(&["sst", "info", TABLE]);
+    assert_eq!(o.status.code(), Some(0));
+    insta::assert_snapshot!("info_text", stdout(&o));
+    let o = rockrescue(&["sst", "info", TABLE, "--json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    insta::assert_json_snapshot!("info_json", v);
+}
+
+#[test]
+fn layout_lists_every_block_in_file_order() {
+    let o = rockrescue(&["sst", "layout", TABLE]);
+    assert_eq!(o.status.code(), Some(0));
+    insta::assert_snapshot!("layout_text", stdout(&o));
+    let o = rockrescue(&["sst", "layout", "--json", TABLE]);
+    let v: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    let offsets: Vec<u64> = v.iter().map(|b| b["offset"].as_u64().unwrap()).collect();
+    assert!(
+        offsets.windows(2).all(|w| w[0] < w[1]),
+        "not in file order: {offsets:?}"
+    );
+    assert!(v.iter().all(|b| b["ok"] == true));
+}
+
+#[test]
+fn verify_exit_codes_and_damage_report() {
+    // Clean.
+    let o = rockrescue(&["sst", "verify", "--deep", TABLE]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // Damaged copy: one bit flipped in the first data block.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.sst");
+    let mut bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(TABLE)).unwrap();
+    bytes[20] ^= 1;
+    std::fs::write(&bad, &bytes).unwrap();
+    let o = rockrescue(&["sst", "verify", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = stdout(&o).replace(bad.to_str().unwrap(), "bad.sst");
+    insta::assert_snapshot!("verify_damaged_text", text);
+    let o = rockrescue(&["sst", "verify", "--json", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["files"][0]["status"], "damaged");
+    assert_eq!(v["files"][0]["issues"][0]["offset"], 0);
+    assert_eq!(v["totals"]["bad_blocks"], 1);
+    // The dump goes on past the bad block and says so.
+    let o = rockrescue(&["sst", "dump", "--format", "jsonl", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("damaged block skipped"));
+    // Usage and I/O errors.
+    assert_eq!(
+        rockrescue(&["sst", "verify", "/nonexistent/x.sst"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(rockrescue(&["sst", "frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        rockrescue(&[
+            "sst",
+            "verify",
+            dir.path().join("empty-dir-none").to_str().unwrap()
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn dump_text_and_jsonl() {
+    let o = rockrescue(&["sst", "dump", "--format", "text", TABLE]);
+    assert_eq!(o.status.code(), Some(0));
+    insta::assert_snapshot!("dump_text", stdout(&o));
+    let o = rockrescue(&["sst", "dump", "--format", "jsonl", TABLE]);
+    let want = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/sst/fv5-range-del-flush.expected.jsonl"),
+    )
+    .unwrap();
+    assert_eq!(stdout(&o), want);
+}
+
+#[test]
+fn help_has_examples() {
+    for cmd in ["info", "layout", "verify", "dump"] {
+        let o = rockrescue(&["sst", cmd, "--help"]);
+        assert_eq!(o.status.code(), Some(0));
+        assert!(
+            stdout(&o).contains("Examples:"),
+            "sst {cmd} --help lacks examples"
+        );
+    }
+}
