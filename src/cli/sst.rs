@@ -213,6 +213,7 @@ fn info(a: &FileArgs) -> i32 {
                 PropValue::Int(n) => n.to_string(),
                 PropValue::Text(s) => s.clone(),
                 PropValue::Raw { hex } => format!("0x{hex}"),
+                PropValue::Structured(j) => j.to_string(),
             };
             let _ = writeln!(o, "  {k:<48} {shown}");
         }

@@ -17,7 +17,7 @@ pub struct RawProperty {
 }
 
 /// A property value decoded by the encoding its name implies.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum PropValue {
     Int(u64),
@@ -26,6 +26,8 @@ pub enum PropValue {
     Raw {
         hex: String,
     },
+    /// A structured value (TiKV's anchor indexes, RocksDB's seqno-to-time map).
+    Structured(serde_json::Value),
 }
 
 /// Decoded properties in block order.
@@ -110,7 +112,18 @@ pub fn decode_value(name: &str, v: &[u8]) -> PropValue {
         _ => {}
     }
     if TIKV_U64_PROPS.contains(&name) && v.len() == 8 {
-        return PropValue::Int(u64::from_be_bytes(v.try_into().unwrap_or([0; 8])));
+        let mut b = v;
+        return take_be_u64(&mut b).map_or_else(|| hexval(v), PropValue::Int);
+    }
+    let structured = match name {
+        "rocksdb.seqno.time.map" => decode_seqno_time_map(v),
+        "tikv.range_index" => decode_anchors(v, ["size", "keys"]),
+        "tikv.size_index" | "tikv.rows_index" => decode_anchors(v, ["size", "offset"]),
+        "tikv.delete_index" => decode_be_u64s(v),
+        _ => None,
+    };
+    if let Some(j) = structured {
+        return PropValue::Structured(j);
     }
     if name == "rocksdb.seqno.time.map" || name.starts_with("tikv.") || name.starts_with("TitanDB.")
     {
@@ -122,6 +135,62 @@ pub fn decode_value(name: &str, v: &[u8]) -> PropValue {
         }
         _ => hexval(v),
     }
+}
+
+fn take_be_u64(v: &mut &[u8]) -> Option<u64> {
+    let (head, rest) = v.split_first_chunk::<8>()?;
+    *v = rest;
+    Some(u64::from_be_bytes(*head))
+}
+
+/// TiKV anchor lists: repeated { BE u64 key length, key, BE u64, BE u64 } (see format-specs/sst.md
+/// §11.4; TiKV `components/engine_rocks/src/properties.rs`).
+fn decode_anchors(mut v: &[u8], fields: [&str; 2]) -> Option<serde_json::Value> {
+    let mut out = Vec::new();
+    while !v.is_empty() {
+        let klen = take_be_u64(&mut v)?;
+        if klen > v.len() as u64 {
+            return None;
+        }
+        let (k, rest) = v.split_at(klen as usize);
+        v = rest;
+        let a = take_be_u64(&mut v)?;
+        let b = take_be_u64(&mut v)?;
+        let mut m = serde_json::Map::new();
+        m.insert("key".into(), hex::encode(k).into());
+        m.insert(fields[0].into(), a.into());
+        m.insert(fields[1].into(), b.into());
+        out.push(serde_json::Value::Object(m));
+    }
+    Some(serde_json::Value::Array(out))
+}
+
+fn decode_be_u64s(mut v: &[u8]) -> Option<serde_json::Value> {
+    let mut out = Vec::new();
+    while !v.is_empty() {
+        out.push(serde_json::Value::from(take_be_u64(&mut v)?));
+    }
+    Some(serde_json::Value::Array(out))
+}
+
+/// RocksDB's seqno-to-time map: varint64 count, then (seqno delta, time delta) varint64 pairs.
+fn decode_seqno_time_map(v: &[u8]) -> Option<serde_json::Value> {
+    let (n, mut p) = varint::decode_u64(v)?;
+    if n > v.len() as u64 {
+        return None;
+    }
+    let (mut seq, mut time) = (0u64, 0u64);
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let (ds, a) = varint::decode_u64(&v[p..])?;
+        p += a;
+        let (dt, b) = varint::decode_u64(&v[p..])?;
+        p += b;
+        seq = seq.wrapping_add(ds);
+        time = time.wrapping_add(dt);
+        out.push(serde_json::json!({"seqno": seq, "time": time}));
+    }
+    (p == v.len()).then_some(serde_json::Value::Array(out))
 }
 
 impl Properties {
@@ -216,5 +285,48 @@ impl Properties {
             Some(u64::MAX) => None,
             Some(s) => Some(s),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tikv_anchor_indexes_decode() {
+        let mut v = Vec::new();
+        for (k, a, b) in [(&b"zk1"[..], 10u64, 1u64), (b"zk2", 30, 2)] {
+            v.extend_from_slice(&(k.len() as u64).to_be_bytes());
+            v.extend_from_slice(k);
+            v.extend_from_slice(&a.to_be_bytes());
+            v.extend_from_slice(&b.to_be_bytes());
+        }
+        let PropValue::Structured(j) = decode_value("tikv.range_index", &v) else {
+            panic!()
+        };
+        assert_eq!(j[1]["key"], "7a6b32");
+        assert_eq!(j[1]["size"], 30);
+        assert_eq!(j[1]["keys"], 2);
+        // A truncated list is shown raw, not half-decoded.
+        assert!(matches!(
+            decode_value("tikv.range_index", &v[..v.len() - 1]),
+            PropValue::Raw { .. }
+        ));
+        assert_eq!(
+            decode_value("tikv.num_rows", &7u64.to_be_bytes()),
+            PropValue::Int(7)
+        );
+    }
+
+    #[test]
+    fn seqno_time_map_decodes_deltas() {
+        let v = [2u8, 5, 100, 3, 10];
+        let PropValue::Structured(j) = decode_value("rocksdb.seqno.time.map", &v) else {
+            panic!()
+        };
+        assert_eq!(
+            j,
+            serde_json::json!([{"seqno": 5, "time": 100}, {"seqno": 8, "time": 110}])
+        );
     }
 }
