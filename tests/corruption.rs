@@ -62,7 +62,8 @@ fn a_bit_flip_in_any_block_is_reported_at_that_block_and_only_that_data_is_lost(
         let map = t.block_map();
         let data_handles: Vec<_> = t.data_blocks.iter().map(|d| d.handle).collect();
         drop(t);
-        for (kind, h, name) in map {
+        for b in map {
+            let (kind, h, name) = (b.kind, b.handle, b.label.to_string());
             if h.size == 0 {
                 continue;
             }

@@ -137,9 +137,9 @@ fn info(a: &FileArgs) -> i32 {
     };
     let mut compressions = BTreeMap::new();
     let mut blocks = BTreeMap::new();
-    for (kind, h, _) in t.block_map() {
-        *blocks.entry(kind.name().to_string()).or_insert(0) += 1;
-        if let Ok(raw) = read_raw(t.file(), h, "block") {
+    for b in t.block_map() {
+        *blocks.entry(b.kind.name().to_string()).or_insert(0) += 1;
+        if let Ok(raw) = read_raw(t.file(), b.handle, "block") {
             *compressions
                 .entry(raw.compression(&t.ctx).name().into_owned())
                 .or_insert(0) += 1;

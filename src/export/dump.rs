@@ -29,12 +29,23 @@ pub struct DumpStats {
     pub blocks_bad: u64,
 }
 
+/// Two lowercase hex digits for every byte value.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut t = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [DIGITS[i >> 4], DIGITS[i & 15]];
+        i += 1;
+    }
+    t
+};
+
 fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(bytes.len() * 2);
-    for &b in bytes {
-        out.push(HEX[(b >> 4) as usize]);
-        out.push(HEX[(b & 15) as usize]);
+    let start = out.len();
+    out.resize(start + bytes.len() * 2, 0);
+    for (pair, &b) in out[start..].chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&HEX_PAIRS[b as usize]);
     }
 }
 
@@ -86,6 +97,9 @@ pub fn dump_table(
 ) -> io::Result<DumpStats> {
     let mut stats = DumpStats::default();
     let blocks = &t.data_blocks;
+    // One output buffer per block of a group, reused across groups so large dumps do not keep
+    // allocating and faulting in fresh memory.
+    let mut bufs: Vec<Vec<u8>> = Vec::new();
     let mut start = 0;
     while start < blocks.len() {
         let mut end = start;
@@ -94,23 +108,28 @@ pub fn dump_table(
             bytes += blocks[end].handle.size;
             end += 1;
         }
-        let rendered: Vec<Result<(Vec<u8>, u64)>> = blocks[start..end]
+        let group = &blocks[start..end];
+        if bufs.len() < group.len() {
+            bufs.resize_with(group.len(), Vec::new);
+        }
+        let results: Vec<Result<u64>> = group
             .par_iter()
-            .map(|d| {
+            .zip(bufs.par_iter_mut())
+            .map(|(d, buf)| {
+                buf.clear();
                 let contents = t.read_data_block(d.handle)?;
-                let mut buf = Vec::with_capacity(contents.len() * 2 + 64);
                 let mut n = 0u64;
                 t.visit_data_block(d.handle, &contents, |e| {
                     n += 1;
-                    render_entry(&mut buf, fmt, e.user_key, e.seq, e.vtype, e.value);
+                    render_entry(buf, fmt, e.user_key, e.seq, e.vtype, e.value);
                 })?;
-                Ok((buf, n))
+                Ok(n)
             })
             .collect();
-        for r in rendered {
+        for (r, buf) in results.into_iter().zip(&bufs) {
             match r {
-                Ok((buf, n)) => {
-                    out.write_all(&buf)?;
+                Ok(n) => {
+                    out.write_all(buf)?;
                     stats.entries += n;
                     stats.blocks_ok += 1;
                 }

@@ -28,7 +28,7 @@ pub enum TableFormat {
 }
 
 /// What a block is for. Used by layout listings and damage reports.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BlockKind {
     Data,
@@ -120,6 +120,37 @@ pub struct BlockAux {
     pub hash_index: bool,
     /// Keys whose hash bucket names neither their restart interval nor a collision.
     pub hash_mismatches: u32,
+}
+
+/// One entry of [`Table::block_map`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MappedBlock<'t> {
+    pub kind: BlockKind,
+    pub handle: BlockHandle,
+    pub label: BlockLabel<'t>,
+}
+
+/// What distinguishes a block from others of its kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockLabel<'t> {
+    None,
+    /// Position among blocks of its kind (data block #i, partition #i).
+    Ordinal(u32),
+    /// The top level of a partitioned index.
+    TopLevel,
+    /// The block's name in the metaindex.
+    Meta(&'t str),
+}
+
+impl std::fmt::Display for BlockLabel<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BlockLabel::None => Ok(()),
+            BlockLabel::Ordinal(i) => write!(f, "#{i}"),
+            BlockLabel::TopLevel => f.write_str("top level"),
+            BlockLabel::Meta(n) => f.write_str(n),
+        }
+    }
 }
 
 /// A range tombstone from the range-deletion block.
@@ -488,26 +519,35 @@ impl<'a> Table<'a> {
         TRAILER_LEN
     }
 
-    /// Every block of the file that the structure accounts for, sorted by offset.
-    pub fn block_map(&self) -> Vec<(BlockKind, BlockHandle, String)> {
-        let mut v: Vec<(BlockKind, BlockHandle, String)> = Vec::new();
+    /// Every block of the file that the structure accounts for, sorted by offset. Allocates one
+    /// vector and nothing per block (audits of large files walk hundreds of thousands of blocks).
+    pub fn block_map(&self) -> Vec<MappedBlock<'_>> {
+        let mut v: Vec<MappedBlock<'_>> = Vec::with_capacity(
+            self.data_blocks.len() + self.partitions.len() + self.metaindex.len() + 2,
+        );
+        let mb = |kind, handle, label| MappedBlock {
+            kind,
+            handle,
+            label,
+        };
         for (i, d) in self.data_blocks.iter().enumerate() {
-            v.push((BlockKind::Data, d.handle, format!("#{i}")));
+            v.push(mb(BlockKind::Data, d.handle, BlockLabel::Ordinal(i as u32)));
         }
         if self.index_type == IndexType::TwoLevel {
             for (i, (h, _)) in self.partitions.iter().enumerate() {
-                v.push((BlockKind::IndexPartition, *h, format!("#{i}")));
+                v.push(mb(
+                    BlockKind::IndexPartition,
+                    *h,
+                    BlockLabel::Ordinal(i as u32),
+                ));
             }
         }
-        v.push((
-            BlockKind::Index,
-            self.index_handle,
-            if self.index_type == IndexType::TwoLevel {
-                "top level".into()
-            } else {
-                String::new()
-            },
-        ));
+        let top = if self.index_type == IndexType::TwoLevel {
+            BlockLabel::TopLevel
+        } else {
+            BlockLabel::None
+        };
+        v.push(mb(BlockKind::Index, self.index_handle, top));
         for (name, h) in &self.metaindex {
             let kind = meta_kind(name);
             if kind == BlockKind::Index && *h == self.index_handle {
@@ -516,14 +556,22 @@ impl<'a> Table<'a> {
             if kind == BlockKind::FilterPartitionIndex {
                 if let Ok(entries) = self.read_index(*h, "filter partition index") {
                     for (i, e) in entries.iter().enumerate() {
-                        v.push((BlockKind::FilterPartition, e.handle, format!("#{i}")));
+                        v.push(mb(
+                            BlockKind::FilterPartition,
+                            e.handle,
+                            BlockLabel::Ordinal(i as u32),
+                        ));
                     }
                 }
             }
-            v.push((kind, *h, name.clone()));
+            v.push(mb(kind, *h, BlockLabel::Meta(name)));
         }
-        v.push((BlockKind::Metaindex, self.footer.metaindex, String::new()));
-        v.sort_by_key(|(_, h, _)| (h.offset, h.size));
+        v.push(mb(
+            BlockKind::Metaindex,
+            self.footer.metaindex,
+            BlockLabel::None,
+        ));
+        v.sort_by_key(|b| (b.handle.offset, b.handle.size));
         v
     }
 }
