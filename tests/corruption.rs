@@ -59,11 +59,14 @@ fn a_bit_flip_in_any_block_is_reported_at_that_block_and_only_that_data_is_lost(
         let clean = std::fs::read(&path).unwrap();
         let (per_block, tail) = lines_per_block(&clean);
         let t = Table::open(&clean, &path).unwrap();
-        let map = t.block_map();
+        let map: Vec<_> = t
+            .block_map()
+            .iter()
+            .map(|b| (b.kind, b.handle, b.label.to_string()))
+            .collect();
         let data_handles: Vec<_> = t.data_blocks.iter().map(|d| d.handle).collect();
         drop(t);
-        for b in map {
-            let (kind, h, name) = (b.kind, b.handle, b.label.to_string());
+        for (kind, h, name) in map {
             if h.size == 0 {
                 continue;
             }

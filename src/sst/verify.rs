@@ -58,7 +58,7 @@ pub fn check_blocks(t: &Table) -> Vec<BlockCheck> {
     let file = t.file();
     let mut out: Vec<BlockCheck> = map
         .par_iter()
-        .map(|b| check_one(t, file, b.kind.clone(), b.handle, &b.label.to_string()))
+        .map(|b| check_one(t, file, b.kind, b.handle, &b.label.to_string()))
         .collect();
     out.push(footer_check(t));
     out
@@ -72,7 +72,7 @@ pub fn checksum_failures(t: &Table) -> (u64, Vec<BlockCheck>) {
     let mut bad: Vec<BlockCheck> = map
         .par_iter()
         .filter(|b| !block_ok(t, file, &b.kind, b.handle))
-        .map(|b| check_one(t, file, b.kind.clone(), b.handle, &b.label.to_string()))
+        .map(|b| check_one(t, file, b.kind, b.handle, &b.label.to_string()))
         .collect();
     let f = footer_check(t);
     if !f.ok {
