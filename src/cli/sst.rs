@@ -461,7 +461,9 @@ fn dump(a: &DumpArgs) -> i32 {
         None if stdout.is_terminal() => DumpFormat::Text,
         None => DumpFormat::Jsonl,
     };
-    let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+    // dump_table writes whole rendered blocks; locked stdout passes such large, newline-terminated
+    // writes straight to the file descriptor, so an extra buffer would only add a copy.
+    let mut out = stdout.lock();
     let mut damage = 0u64;
     let r = dump_table(&t, fmt, &mut out, &mut |e| {
         damage += 1;

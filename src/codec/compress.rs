@@ -257,6 +257,13 @@ pub fn decompress<'a>(
     Ok(Cow::Owned(out))
 }
 
+thread_local! {
+    /// One zstd decompression context per thread, reused for every block: creating a context per
+    /// block costs more than decompressing a 4 KiB block.
+    static ZSTD_DCTX: std::cell::RefCell<zstd::zstd_safe::DCtx<'static>> =
+        std::cell::RefCell::new(zstd::zstd_safe::DCtx::create());
+}
+
 fn zstd_decode(
     c: Compression,
     payload: &[u8],
@@ -264,13 +271,50 @@ fn zstd_decode(
     limit: usize,
     expect: Option<usize>,
 ) -> Result<Vec<u8>, DecompressError> {
-    let dec = if dict.is_empty() {
-        zstd::stream::read::Decoder::with_buffer(payload)
-    } else {
-        zstd::stream::read::Decoder::with_dictionary(payload, dict)
+    // The frame header normally records the content size; it must agree with RocksDB's prefix.
+    let framed = match zstd::zstd_safe::get_frame_content_size(payload) {
+        Ok(n) => n,
+        Err(_) => return Err(err(c, "not a zstd frame")),
+    };
+    let size = match (expect, framed) {
+        (Some(e), Some(f)) if e as u64 != f => {
+            return Err(err(
+                c,
+                format!("size prefix says {e} bytes but the zstd frame says {f}"),
+            ))
+        }
+        (_, Some(f)) if f > limit as u64 => {
+            return Err(err(c, format!("frame content size {f} exceeds the limit")))
+        }
+        (_, Some(f)) => f as usize,
+        // No size in the frame: stream with a bounded output instead of trusting a claim.
+        (_, None) => {
+            let dec = if dict.is_empty() {
+                zstd::stream::read::Decoder::with_buffer(payload)
+            } else {
+                zstd::stream::read::Decoder::with_dictionary(payload, dict)
+            }
+            .map_err(|e| err(c, e.to_string()))?;
+            return read_bounded(c, dec, expect.unwrap_or(payload.len() * 4), limit, expect);
+        }
+    };
+    let mut out = Vec::with_capacity(size);
+    let r = ZSTD_DCTX.with(|d| {
+        let mut d = d.borrow_mut();
+        if dict.is_empty() {
+            d.decompress(&mut out, payload)
+        } else {
+            d.decompress_using_dict(&mut out, payload, dict)
+        }
+    });
+    match r {
+        Ok(n) if n == size => Ok(out),
+        Ok(n) => Err(err(
+            c,
+            format!("produced {n} bytes but the frame says {size}"),
+        )),
+        Err(code) => Err(err(c, zstd::zstd_safe::get_error_name(code).to_string())),
     }
-    .map_err(|e| err(c, e.to_string()))?;
-    read_bounded(c, dec, expect.unwrap_or(payload.len() * 4), limit, expect)
 }
 
 fn inflate_with_dict(
