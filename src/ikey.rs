@@ -1,5 +1,5 @@
 //! Internal keys: a user key followed by 8 bytes packing (sequence << 8 | value type).
-//! Shared by every file format that stores keys (SST, WAL, MANIFEST). See format-specs/internal-key.md.
+//! Shared by every file format that stores keys (SST, WAL, MANIFEST). See format-specs/internal-key.md §1-§4.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;

@@ -1,5 +1,5 @@
 //! Block and footer checksums: every RocksDB checksum type, plus the format_version 6+ context
-//! modifier. See format-specs/sst.md, sections on the block trailer and checksum types.
+//! modifier. See format-specs/sst.md §5 (trailer, checksum types, XXH3 last-byte rule, context modifier).
 
 use std::fmt;
 

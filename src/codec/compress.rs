@@ -1,4 +1,4 @@
-//! Block decompression for every codec RocksDB and LevelDB write. See format-specs/compression.md.
+//! Block decompression for every codec RocksDB and LevelDB write. See format-specs/compression.md §1-§5 (type bytes, payload per codec, dictionaries) and §7 (LevelDB ids).
 //!
 //! Memory is bounded: no codec allocates more than the caller's `limit`, whatever a size field or a
 //! hostile stream claims, and output buffers grow with the data actually produced.

@@ -1,5 +1,5 @@
 //! LEB128 varints and little-endian fixed-width integers as RocksDB writes them.
-//! See format-specs/sst.md (encoding primitives).
+//! See format-specs/sst.md §1.
 
 /// Decode a varint32 (at most 5 bytes). Returns the value and the number of bytes used, or `None`
 /// if the buffer ends first or the varint is longer than 5 bytes. Like RocksDB, bits beyond 32 in

@@ -1,6 +1,6 @@
 //! The physical block layer: locate a block, check its trailer checksum, decompress it.
-//! Knows nothing about what the block contains. See format-specs/sst.md (block trailer, checksums)
-//! and format-specs/compression.md.
+//! Knows nothing about what the block contains. See format-specs/sst.md §5 (trailer, checksums)
+//! and format-specs/compression.md §2-§4.
 
 use std::borrow::Cow;
 

@@ -1,5 +1,5 @@
 //! The table footer: magic number, format version, checksum type and the handles that lead to
-//! everything else. See format-specs/sst.md (footer) for the byte diagrams of every variant.
+//! everything else. See format-specs/sst.md §3 (footer, all format versions) for the byte diagrams of every variant.
 
 use serde::Serialize;
 

@@ -1,6 +1,6 @@
 //! The generic block format shared by data, index, metaindex, properties and range-deletion blocks:
 //! prefix-compressed entries, the restart array, and the footer word (hash-index and
-//! separated-values flags). See format-specs/sst.md (block contents).
+//! separated-values flags). See format-specs/sst.md §6 (generic block) and §7.2 (hash index).
 
 use crate::codec::varint::{self, fixed32};
 

@@ -1,4 +1,4 @@
-//! Block handles: where a block lives in the file. See format-specs/sst.md (block handles).
+//! Block handles: where a block lives in the file. See format-specs/sst.md §4.
 
 use serde::Serialize;
 

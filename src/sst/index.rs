@@ -1,7 +1,7 @@
 //! Index blocks: separator keys mapping to block handles, with the format_version 4 delta-encoded
 //! values and the optional first key (kBinarySearchWithFirstKey). Used for the main index, index
 //! partitions, the top level of a partitioned index, and the partitioned-filter index.
-//! See format-specs/sst.md (index blocks).
+//! See format-specs/sst.md §8 (index blocks) and §10 (metaindex).
 
 use serde::Serialize;
 

@@ -1,6 +1,6 @@
 //! The properties block: built-in table properties (varint64 numbers and strings), well-known
 //! user-collected ones (fixed-width), and TiKV's collectors (big-endian u64).
-//! See format-specs/sst.md (properties block).
+//! See format-specs/sst.md §11 (properties block).
 
 use serde::Serialize;
 

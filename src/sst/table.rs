@@ -1,6 +1,6 @@
 //! The table reader: from the footer to the metaindex, properties, index (single or partitioned)
 //! and the list of data blocks; plus decoding of data and range-deletion blocks into entries.
-//! See format-specs/sst.md for the layout this follows.
+//! See format-specs/sst.md §2 (layout), §12 (range deletions), §13 (dictionary), §14 (LevelDB).
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
