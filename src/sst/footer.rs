@@ -229,3 +229,83 @@ pub fn decode(file: &[u8]) -> Result<Footer> {
         checksum: Some(FooterChecksum { stored, computed }),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_magic(len: usize, magic: u64) -> Vec<u8> {
+        let mut v = vec![0u8; len];
+        let n = v.len();
+        v[n - 8..].copy_from_slice(&magic.to_le_bytes());
+        v
+    }
+
+    #[test]
+    fn plain_and_cuckoo_tables_are_recognised_as_unsupported() {
+        for m in [PLAIN_MAGIC, LEGACY_PLAIN_MAGIC, CUCKOO_MAGIC] {
+            let e = decode(&with_magic(100, m)).unwrap_err();
+            assert!(matches!(e.kind, ErrorKind::Unsupported(_)), "{m:#x}: {e}");
+            assert_eq!(e.offset, 92);
+        }
+    }
+
+    #[test]
+    fn short_files_and_unknown_magic_are_not_tables() {
+        assert!(matches!(
+            decode(&[0u8; 47]).unwrap_err().kind,
+            ErrorKind::NotATable(_)
+        ));
+        assert!(matches!(
+            decode(&with_magic(60, 0x1234)).unwrap_err().kind,
+            ErrorKind::NotATable(_)
+        ));
+        // The new magic needs the full 53 bytes.
+        assert!(matches!(
+            decode(&with_magic(50, BLOCK_BASED_MAGIC)).unwrap_err().kind,
+            ErrorKind::NotATable(_)
+        ));
+    }
+
+    /// A format_version 6 footer for a file of `total` bytes whose metaindex is `meta_size` bytes.
+    fn fv6_footer(total: usize, meta_size: u32, ctype: ChecksumType) -> Vec<u8> {
+        let mut v = vec![0u8; total];
+        let off = total - FOOTER_LEN as usize;
+        let f = &mut v[off..];
+        f[0] = ctype.as_byte();
+        f[1..5].copy_from_slice(&EXTENDED_MAGIC);
+        f[9..13].copy_from_slice(&0x1234_5678u32.to_le_bytes());
+        f[13..17].copy_from_slice(&meta_size.to_le_bytes());
+        f[41..45].copy_from_slice(&6u32.to_le_bytes());
+        f[45..53].copy_from_slice(&BLOCK_BASED_MAGIC.to_le_bytes());
+        let c = checksum::compute(ctype, &f[..52], f[52])
+            .wrapping_add(checksum::context_modifier(0x1234_5678, off as u64));
+        f[5..9].copy_from_slice(&c.to_le_bytes());
+        v
+    }
+
+    #[test]
+    fn fv6_footer_derives_the_metaindex_and_checks_itself() {
+        for ct in ChecksumType::ALL {
+            let v = fv6_footer(200, 40, ct);
+            let f = decode(&v).unwrap();
+            assert_eq!(f.index, None);
+            assert_eq!(f.metaindex, BlockHandle::new(200 - 53 - 5 - 40, 40));
+            assert!(!f.checksum_mismatch(), "{ct}");
+            let mut bad = v.clone();
+            bad[200 - 53 + 20] ^= 1; // an unchecked reserved byte, still covered by the checksum
+            assert!(
+                decode(&bad).unwrap().checksum_mismatch() || ct == ChecksumType::None,
+                "{ct}"
+            );
+        }
+        let mut v = fv6_footer(200, 40, ChecksumType::Crc32c);
+        v[200 - 53 + 2] = 9; // extended magic
+        assert!(matches!(
+            decode(&v).unwrap_err().kind,
+            ErrorKind::Corrupt(_)
+        ));
+        let v = fv6_footer(60, 40, ChecksumType::Crc32c); // metaindex larger than the file
+        assert!(decode(&v).is_err());
+    }
+}

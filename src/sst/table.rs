@@ -360,8 +360,21 @@ impl<'a> Table<'a> {
             ));
         }
         let top = t.read_index(index_handle, "index block")?;
+        // Every block costs at least a 4-byte footer word and a 5-byte trailer, so a file cannot hold
+        // more blocks than this; an index that lists more is hostile or garbage (and, for a
+        // partitioned index, could otherwise multiply into an unbounded number of entries).
+        let max_blocks = (file.len() / 9 + 1) as u64;
         if index_type == IndexType::TwoLevel {
             for (pi, e) in top.iter().enumerate() {
+                if t.data_blocks.len() as u64 > max_blocks {
+                    return Err(Error::corrupt(
+                        index_handle.offset,
+                        format!(
+                            "partitioned index lists more data blocks than a {}-byte file can hold",
+                            file.len()
+                        ),
+                    ));
+                }
                 let part = t.read_index(e.handle, "index partition");
                 match &part {
                     Ok(entries) => t.data_blocks.extend(entries.iter().map(|x| DataBlockRef {

@@ -39,14 +39,25 @@ pub struct Issue {
     pub offset: u64,
     pub what: String,
     pub message: String,
+    /// A feature rockrescue recognises but cannot decode (not evidence of damage).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unsupported: bool,
 }
 
 impl Issue {
+    fn new(offset: u64, what: impl Into<String>, message: impl Into<String>) -> Issue {
+        Issue {
+            offset,
+            what: what.into(),
+            message: message.into(),
+            unsupported: false,
+        }
+    }
+
     fn from_error(what: &str, e: &Error) -> Issue {
         Issue {
-            offset: e.offset,
-            what: what.to_string(),
-            message: e.kind.to_string(),
+            unsupported: matches!(e.kind, crate::error::ErrorKind::Unsupported(_)),
+            ..Issue::new(e.offset, what, e.kind.to_string())
         }
     }
 }
@@ -190,14 +201,14 @@ fn deep_block(t: &Table, i: usize) -> BlockFacts {
                 facts.deletions += 1
             }
             vtype::MERGE => facts.merges += 1,
-            x if !ikey::is_table_point_type(x) => facts.issues.push(Issue {
-                offset: base,
-                what: "data block".into(),
-                message: format!(
+            x if !ikey::is_table_point_type(x) => facts.issues.push(Issue::new(
+                base,
+                "data block",
+                format!(
                     "entry at byte {} of the block has value type {x:#04x}, not valid in a table",
                     e.pos
                 ),
-            }),
+            )),
             _ => {}
         }
         if facts.first.is_none() {
@@ -206,11 +217,11 @@ fn deep_block(t: &Table, i: usize) -> BlockFacts {
             if let Some(o) = cmp.compare_internal(&prev, e.internal_key) {
                 if o != Ordering::Less {
                     order_reported = true;
-                    facts.issues.push(Issue {
-                        offset: base,
-                        what: "data block".into(),
-                        message: format!("keys out of order at byte {} of the block", e.pos),
-                    });
+                    facts.issues.push(Issue::new(
+                        base,
+                        "data block",
+                        format!("keys out of order at byte {} of the block", e.pos),
+                    ));
                 }
             }
         }
@@ -221,24 +232,24 @@ fn deep_block(t: &Table, i: usize) -> BlockFacts {
         Ok(aux) => {
             facts.complete = true;
             if aux.bad_restarts > 0 {
-                facts.issues.push(Issue {
-                    offset: base,
-                    what: "data block".into(),
-                    message: format!(
+                facts.issues.push(Issue::new(
+                    base,
+                    "data block",
+                    format!(
                         "{} restart points do not point at the start of a fresh key",
                         aux.bad_restarts
                     ),
-                });
+                ));
             }
             if aux.hash_mismatches > 0 {
-                facts.issues.push(Issue {
-                    offset: base,
-                    what: "data block".into(),
-                    message: format!(
+                facts.issues.push(Issue::new(
+                    base,
+                    "data block",
+                    format!(
                         "{} keys are not where the block's hash index says",
                         aux.hash_mismatches
                     ),
-                });
+                ));
             }
         }
         Err(e) => facts.issues.push(Issue::from_error("data block", &e)),
@@ -246,11 +257,9 @@ fn deep_block(t: &Table, i: usize) -> BlockFacts {
     if facts.first.is_some() {
         facts.last = Some(prev);
     } else if facts.issues.is_empty() {
-        facts.issues.push(Issue {
-            offset: base,
-            what: "data block".into(),
-            message: "data block has no entries".into(),
-        });
+        facts
+            .issues
+            .push(Issue::new(base, "data block", "data block has no entries"));
     }
     facts
 }
@@ -281,11 +290,7 @@ pub fn deep_check(t: &Table) -> (Vec<Issue>, DeepStats) {
         stats.key_bytes += f.key_bytes;
         stats.value_bytes += f.value_bytes;
         let d = &t.data_blocks[i];
-        let at = |msg: String| Issue {
-            offset: d.handle.offset,
-            what: "index".into(),
-            message: msg,
-        };
+        let at = |msg: String| Issue::new(d.handle.offset, "index", msg);
         if let Some(last) = &f.last {
             if cmp_sep(last, &d.separator) == Some(Ordering::Greater) {
                 issues.push(at(format!(
@@ -357,11 +362,11 @@ pub fn deep_check(t: &Table) -> (Vec<Issue>, DeepStats) {
         let mut expect = |name: &str, got: u64| {
             if let Some(want) = p.int(name) {
                 if want != got {
-                    issues.push(Issue {
-                        offset: t.properties_handle.map_or(0, |h| h.offset),
-                        what: "properties".into(),
-                        message: format!("{name} says {want} but the blocks hold {got}"),
-                    });
+                    issues.push(Issue::new(
+                        t.properties_handle.map_or(0, |h| h.offset),
+                        "properties",
+                        format!("{name} says {want} but the blocks hold {got}"),
+                    ));
                 }
             }
         };
@@ -478,11 +483,11 @@ pub fn verify_bytes(bytes: &[u8], path: &Path, deep: bool, mut v: FileVerdict) -
     v.blocks_bad = bad.len() as u64;
     v.blocks_ok = total - v.blocks_bad;
     for c in &bad {
-        v.issues.push(Issue {
-            offset: c.offset,
-            what: format!("{} block", c.kind.name()),
-            message: c.error.clone().unwrap_or_default(),
-        });
+        v.issues.push(Issue::new(
+            c.offset,
+            format!("{} block", c.kind.name()),
+            c.error.clone().unwrap_or_default(),
+        ));
     }
     // Problems found while opening that are not block checksums already listed.
     for p in &t.problems {
@@ -505,6 +510,8 @@ pub fn verify_bytes(bytes: &[u8], path: &Path, deep: bool, mut v: FileVerdict) -
     v.issues.sort_by_key(|i| i.offset);
     v.status = if v.issues.is_empty() {
         Status::Ok
+    } else if v.issues.iter().all(|i| i.unsupported) {
+        Status::Unsupported
     } else {
         Status::Damaged
     };
