@@ -84,8 +84,11 @@ pub fn render_entry(out: &mut Vec<u8>, fmt: DumpFormat, key: &[u8], seq: u64, t:
     }
 }
 
-/// Blocks are decoded in parallel in groups of about this many stored bytes; output stays in order.
+/// Blocks are decoded in parallel in groups of about this many stored bytes, and at most
+/// [`GROUP_BLOCKS`] blocks (so highly compressible blocks cannot inflate a group's memory without
+/// bound); output stays in file order.
 const GROUP_BYTES: u64 = 8 << 20;
+const GROUP_BLOCKS: usize = 512;
 
 /// Dump every entry of `t` to `out`. A block that cannot be read is reported to `on_damage` and
 /// skipped; the dump goes on with the next block.
@@ -104,7 +107,9 @@ pub fn dump_table(
     while start < blocks.len() {
         let mut end = start;
         let mut bytes = 0u64;
-        while end < blocks.len() && (end == start || bytes < GROUP_BYTES) {
+        while end < blocks.len()
+            && (end == start || (bytes < GROUP_BYTES && end - start < GROUP_BLOCKS))
+        {
             bytes += blocks[end].handle.size;
             end += 1;
         }
