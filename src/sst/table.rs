@@ -184,9 +184,9 @@ pub struct Table<'a> {
     pub comparator: UserComparator,
     pub global_seqno: Option<u64>,
     dict: Option<&'a [u8]>,
-    pub top_index: Vec<IndexEntry>,
-    /// For a two-level index: each partition's handle and, if readable, its entries.
-    pub partitions: Vec<(BlockHandle, std::result::Result<Vec<IndexEntry>, Error>)>,
+    /// For a two-level index: each partition's handle and, if readable, how many data blocks it
+    /// lists (their entries are in `data_blocks`).
+    pub partitions: Vec<(BlockHandle, std::result::Result<usize, Error>)>,
     pub data_blocks: Vec<DataBlockRef>,
     pub problems: Vec<Problem>,
 }
@@ -348,7 +348,6 @@ impl<'a> Table<'a> {
             comparator,
             global_seqno,
             dict,
-            top_index: Vec::new(),
             partitions: Vec::new(),
             data_blocks: Vec::new(),
             problems,
@@ -364,6 +363,12 @@ impl<'a> Table<'a> {
         // more blocks than this; an index that lists more is hostile or garbage (and, for a
         // partitioned index, could otherwise multiply into an unbounded number of entries).
         let max_blocks = (file.len() / 9 + 1) as u64;
+        let to_ref = |x: IndexEntry, partition: Option<u32>| DataBlockRef {
+            handle: x.handle,
+            separator: x.key,
+            first_key: x.first_key,
+            partition,
+        };
         if index_type == IndexType::TwoLevel {
             for (pi, e) in top.iter().enumerate() {
                 if t.data_blocks.len() as u64 > max_blocks {
@@ -375,30 +380,23 @@ impl<'a> Table<'a> {
                         ),
                     ));
                 }
-                let part = t.read_index(e.handle, "index partition");
-                match &part {
-                    Ok(entries) => t.data_blocks.extend(entries.iter().map(|x| DataBlockRef {
-                        handle: x.handle,
-                        separator: x.key.clone(),
-                        first_key: x.first_key.clone(),
-                        partition: Some(pi as u32),
-                    })),
-                    Err(err) => t.problems.push(err.clone()),
-                }
+                let part = match t.read_index(e.handle, "index partition") {
+                    Ok(entries) => {
+                        let n = entries.len();
+                        t.data_blocks
+                            .extend(entries.into_iter().map(|x| to_ref(x, Some(pi as u32))));
+                        Ok(n)
+                    }
+                    Err(err) => {
+                        t.problems.push(err.clone());
+                        Err(err)
+                    }
+                };
                 t.partitions.push((e.handle, part));
             }
         } else {
-            t.data_blocks = top
-                .iter()
-                .map(|x| DataBlockRef {
-                    handle: x.handle,
-                    separator: x.key.clone(),
-                    first_key: x.first_key.clone(),
-                    partition: None,
-                })
-                .collect();
+            t.data_blocks = top.into_iter().map(|x| to_ref(x, None)).collect();
         }
-        t.top_index = top;
         Ok(t)
     }
 
