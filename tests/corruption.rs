@@ -13,6 +13,21 @@ use rockrescue::sst::table::BlockKind;
 use rockrescue::sst::verify::{empty_verdict, verify_bytes, Status};
 use rockrescue::sst::Table;
 
+/// The user keys of each data block of a clean table.
+fn keys_per_block(bytes: &[u8]) -> Vec<Vec<Vec<u8>>> {
+    let t = Table::open(bytes, Path::new("clean")).unwrap();
+    t.data_blocks
+        .iter()
+        .map(|d| {
+            let c = t.read_data_block(d.handle).unwrap();
+            let mut keys = Vec::new();
+            t.visit_data_block(d.handle, &c, |e| keys.push(e.user_key.to_vec()))
+                .unwrap();
+            keys
+        })
+        .collect()
+}
+
 /// The JSONL lines of each data block of a clean table, in order, and of the range tombstones.
 fn lines_per_block(bytes: &[u8]) -> (Vec<Vec<u8>>, Vec<u8>) {
     let t = Table::open(bytes, Path::new("clean")).unwrap();
@@ -58,6 +73,9 @@ fn a_bit_flip_in_any_block_is_reported_at_that_block_and_only_that_data_is_lost(
     for path in tables_with_checksums() {
         let clean = std::fs::read(&path).unwrap();
         let (per_block, tail) = lines_per_block(&clean);
+        let block_keys = keys_per_block(&clean);
+        let bytewise = Table::open(&clean, &path).unwrap().comparator
+            == rockrescue::ikey::UserComparator::Bytewise;
         let t = Table::open(&clean, &path).unwrap();
         let map: Vec<_> = t
             .block_map()
@@ -95,6 +113,28 @@ fn a_bit_flip_in_any_block_is_reported_at_that_block_and_only_that_data_is_lost(
                     .iter()
                     .position(|x| *x == h)
                     .expect("data block is in the index");
+                // The audit names the keys the block took with it: every one of them is inside.
+                let issue = v.issues.iter().find(|i| i.offset == h.offset).unwrap();
+                let lost = issue.lost_keys.as_ref().unwrap_or_else(|| {
+                    panic!("{}: no lost keys for data block #{idx}", path.display())
+                });
+                assert!(
+                    lost.exact,
+                    "{}: neighbours are intact, the range should be exact",
+                    path.display()
+                );
+                if bytewise {
+                    let from = lost.from.as_ref().map(|h| hex::decode(h).unwrap());
+                    let to = lost.to.as_ref().map(|h| hex::decode(h).unwrap());
+                    for k in &block_keys[idx] {
+                        assert!(
+                            from.as_ref().is_none_or(|f| f <= k)
+                                && to.as_ref().is_none_or(|t| k <= t),
+                            "{}: key {k:?} of block #{idx} outside the reported range {lost:?}",
+                            path.display()
+                        );
+                    }
+                }
                 let t2 = Table::open(&bad, &path).unwrap();
                 let mut out = Vec::new();
                 let mut errs = Vec::new();

@@ -415,6 +415,23 @@ fn verify_cmd(a: &VerifyArgs) -> i32 {
                     "            at byte {}: {}: {}",
                     i.offset, i.what, i.message
                 );
+                if let Some(l) = &i.lost_keys {
+                    let show = |k: &Option<String>, open: &str| match k {
+                        Some(h) => format!("'{}'", escaped_hex(h)),
+                        None => open.to_string(),
+                    };
+                    let basis = if l.exact {
+                        "exact: bounded by the neighbouring blocks' keys"
+                    } else {
+                        "bounded by index separators"
+                    };
+                    let _ = writeln!(
+                        o,
+                        "              lost keys: {} .. {} ({basis})",
+                        show(&l.from, "<start of table>"),
+                        show(&l.to, "<end of table>"),
+                    );
+                }
             }
             if let Some(s) = &v.stats {
                 for n in &s.notes {
@@ -439,6 +456,14 @@ fn verify_cmd(a: &VerifyArgs) -> i32 {
     } else {
         EXIT_DAMAGE
     }
+}
+
+/// A hex key shown the way `sst dump --format text` shows keys.
+fn escaped_hex(h: &str) -> String {
+    let bytes = hex::decode(h).unwrap_or_default();
+    let mut out = Vec::new();
+    rockrescue::export::dump::push_escaped(&mut out, &bytes);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn dump(a: &DumpArgs) -> i32 {

@@ -42,6 +42,68 @@ pub struct Issue {
     /// A feature rockrescue recognises but cannot decode (not evidence of damage).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unsupported: bool,
+    /// For a damaged data block: the range of user keys it may have held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost_keys: Option<LostKeys>,
+}
+
+/// The user keys a damaged data block may have held: every lost key lies in `[from, to]`
+/// (hex user keys, both inclusive; `None` = open end). `exact` when both bounds come from the keys
+/// of the readable neighbouring blocks, otherwise they are the (looser) index separators.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LostKeys {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub exact: bool,
+}
+
+/// Bound the keys lost with data block `i` from its neighbours (read if intact) and the index.
+pub fn lost_keys(t: &Table, i: usize) -> LostKeys {
+    let user = |k: &[u8]| -> Vec<u8> {
+        if t.index_format.user_keys {
+            k.to_vec()
+        } else {
+            ikey::parse(k).map_or_else(|| k.to_vec(), |p| p.user_key.to_vec())
+        }
+    };
+    // The first or last user key of an intact block.
+    let edge = |j: usize, last: bool| -> Option<Vec<u8>> {
+        let d = t.data_blocks.get(j)?;
+        let c = t.read_data_block(d.handle).ok()?;
+        let mut key = None;
+        let mut first = true;
+        t.visit_data_block(d.handle, &c, |e| {
+            if last || first {
+                key = Some(e.user_key.to_vec());
+            }
+            first = false;
+        })
+        .ok()?;
+        key
+    };
+    let mut exact = true;
+    let from = if i == 0 {
+        None
+    } else {
+        Some(edge(i - 1, true).unwrap_or_else(|| {
+            exact = false;
+            user(&t.data_blocks[i - 1].separator)
+        }))
+    };
+    let to = match edge(i + 1, false) {
+        Some(k) => Some(k),
+        None => {
+            if i + 1 < t.data_blocks.len() {
+                exact = false;
+            }
+            Some(user(&t.data_blocks[i].separator))
+        }
+    };
+    LostKeys {
+        from: from.map(hex::encode),
+        to: to.map(hex::encode),
+        exact,
+    }
 }
 
 impl Issue {
@@ -51,6 +113,7 @@ impl Issue {
             what: what.into(),
             message: message.into(),
             unsupported: false,
+            lost_keys: None,
         }
     }
 
@@ -506,6 +569,25 @@ pub fn verify_bytes(bytes: &[u8], path: &Path, deep: bool, mut v: FileVerdict) -
             }
         }
         v.stats = Some(stats);
+    }
+    // Say which keys each damaged data block took with it.
+    if v.issues.iter().any(|i| i.what == "data block") {
+        let by_offset: std::collections::HashMap<u64, usize> = t
+            .data_blocks
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.handle.offset, i))
+            .collect();
+        for issue in v
+            .issues
+            .iter_mut()
+            .filter(|i| i.what == "data block" && i.lost_keys.is_none())
+        {
+            if let Some(&i) = by_offset.get(&issue.offset) {
+                issue.what = format!("data block #{i}");
+                issue.lost_keys = Some(lost_keys(&t, i));
+            }
+        }
     }
     v.issues.sort_by_key(|i| i.offset);
     v.status = if v.issues.is_empty() {
