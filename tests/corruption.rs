@@ -10,7 +10,7 @@ use std::path::Path;
 
 use rockrescue::export::dump::{dump_table, render_entry, DumpFormat};
 use rockrescue::sst::table::BlockKind;
-use rockrescue::sst::verify::{empty_verdict, verify_bytes, Status};
+use rockrescue::sst::verify::{verify_bytes, Status};
 use rockrescue::sst::Table;
 
 /// The user keys of each data block of a clean table.
@@ -91,7 +91,7 @@ fn a_bit_flip_in_any_block_is_reported_at_that_block_and_only_that_data_is_lost(
             let mut bad = clean.clone();
             let at = (h.offset + h.size / 2) as usize;
             bad[at] ^= 0x10;
-            let v = verify_bytes(&bad, &path, false, empty_verdict(&path, false));
+            let v = verify_bytes(&bad, &path, false);
             assert_ne!(
                 v.status,
                 Status::Ok,
@@ -173,7 +173,7 @@ fn truncated_zeroed_and_garbage_files_never_panic() {
         let mut cuts: Vec<usize> = (0..n.min(64)).collect();
         cuts.extend((0..n).step_by((n / 97).max(1)));
         for cut in cuts {
-            let v = verify_bytes(&clean[..cut], &path, true, empty_verdict(&path, true));
+            let v = verify_bytes(&clean[..cut], &path, true);
             assert_ne!(
                 v.status,
                 Status::Ok,
@@ -187,7 +187,7 @@ fn truncated_zeroed_and_garbage_files_never_panic() {
         for b in &mut z[mid.saturating_sub(2048)..(mid + 2048).min(n)] {
             *b = 0;
         }
-        let v = verify_bytes(&z, &path, true, empty_verdict(&path, true));
+        let v = verify_bytes(&z, &path, true);
         assert_ne!(
             v.status,
             Status::Ok,
@@ -197,7 +197,7 @@ fn truncated_zeroed_and_garbage_files_never_panic() {
         // Garbage appended: the footer is no longer at the end.
         let mut g = clean.clone();
         g.extend_from_slice(&[0xab; 100]);
-        let v = verify_bytes(&g, &path, true, empty_verdict(&path, true));
+        let v = verify_bytes(&g, &path, true);
         assert_eq!(
             v.status,
             Status::Unreadable,

@@ -3,7 +3,7 @@
 mod common;
 
 use rockrescue::export::dump::{dump_table, DumpFormat};
-use rockrescue::sst::verify::{empty_verdict, verify_bytes, Status};
+use rockrescue::sst::verify::{verify_bytes, Status};
 use rockrescue::sst::Table;
 
 #[test]
@@ -18,7 +18,7 @@ fn xpress_and_custom_compression_are_unsupported_not_damaged() {
     for byte in [0x06u8, 0x81] {
         let mut v = clean.clone();
         v[(first.offset + first.size) as usize] = byte;
-        let verdict = verify_bytes(&v, &path, true, empty_verdict(&path, true));
+        let verdict = verify_bytes(&v, &path, true);
         assert_eq!(
             verdict.status,
             Status::Unsupported,
@@ -43,7 +43,7 @@ fn plain_table_files_are_unsupported() {
     let mut v = vec![0u8; 4096];
     v[4088..].copy_from_slice(&rockrescue::sst::footer::PLAIN_MAGIC.to_le_bytes());
     let p = std::path::Path::new("plain.sst");
-    let verdict = verify_bytes(&v, p, false, empty_verdict(p, false));
+    let verdict = verify_bytes(&v, p, false);
     assert_eq!(verdict.status, Status::Unsupported);
     assert_eq!(verdict.issues[0].offset, 4088);
 }

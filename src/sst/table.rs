@@ -116,8 +116,6 @@ pub struct PointEntry<'k, 'b> {
 pub struct BlockAux {
     /// Restart offsets that do not point at an entry with `shared == 0`.
     pub bad_restarts: u32,
-    /// The block has a data-block hash index.
-    pub hash_index: bool,
     /// Keys whose hash bucket names neither their restart interval nor a collision.
     pub hash_mismatches: u32,
 }
@@ -472,7 +470,6 @@ impl<'a> Table<'a> {
                 pos: e.pos,
             });
             if let Some(kh) = key_hash {
-                aux.hash_index = true;
                 let buckets = it.layout().hash_buckets(it.block());
                 let b = buckets[(kh % buckets.len() as u32) as usize];
                 let interval = it.restart_interval();

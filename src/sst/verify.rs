@@ -3,12 +3,13 @@
 //! counts against the properties.
 
 use std::cmp::Ordering;
+use std::collections::HashSet;
 use std::path::Path;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::block::read_raw;
+use super::block::{read_raw, ChecksumCheck};
 use super::handle::BlockHandle;
 use super::table::{BlockKind, Table};
 use crate::codec::checksum::ChecksumType;
@@ -145,7 +146,7 @@ pub fn checksum_failures(t: &Table) -> (u64, Vec<BlockCheck>) {
     let file = t.file();
     let mut bad: Vec<BlockCheck> = map
         .par_iter()
-        .filter(|b| !block_ok(t, file, &b.kind, b.handle))
+        .filter(|b| !block_ok(t, file, b.kind, b.handle))
         .map(|b| check_one(t, file, b.kind, b.handle, &b.label.to_string()))
         .collect();
     let f = footer_check(t);
@@ -155,15 +156,16 @@ pub fn checksum_failures(t: &Table) -> (u64, Vec<BlockCheck>) {
     (map.len() as u64 + 1, bad)
 }
 
-fn block_ok(t: &Table, file: &[u8], kind: &BlockKind, h: BlockHandle) -> bool {
-    match read_raw(file, h, "block") {
-        Ok(raw) => {
-            t.ctx.checksum_type == ChecksumType::None
-                || raw.check(&t.ctx).ok()
-                || (*kind == BlockKind::Properties && t.properties_seqno_rewritten)
-        }
-        Err(_) => false,
-    }
+fn block_ok(t: &Table, file: &[u8], kind: BlockKind, h: BlockHandle) -> bool {
+    read_raw(file, h, "block").is_ok_and(|raw| trailer_ok(t, kind, &raw.check(&t.ctx)))
+}
+
+/// Whether a block's trailer passes: no checksums in the file, a match, or a properties block whose
+/// global seqno was rewritten at ingestion (RocksDB's rule, format-specs/sst.md §11.5).
+fn trailer_ok(t: &Table, kind: BlockKind, c: &ChecksumCheck) -> bool {
+    t.ctx.checksum_type == ChecksumType::None
+        || c.ok()
+        || (kind == BlockKind::Properties && t.properties_seqno_rewritten)
 }
 
 fn footer_check(t: &Table) -> BlockCheck {
@@ -188,18 +190,13 @@ fn check_one(t: &Table, file: &[u8], kind: BlockKind, h: BlockHandle, name: &str
         Ok(raw) => {
             let c = raw.check(&t.ctx);
             let unchecked = t.ctx.checksum_type == ChecksumType::None;
-            let mut ok = unchecked || c.ok();
-            let mut error = (!ok).then(|| {
+            let ok = trailer_ok(t, kind, &c);
+            let error = (!ok).then(|| {
                 format!(
                     "checksum mismatch: stored {:#010x}, computed {:#010x}",
                     c.stored, c.computed
                 )
             });
-            // A properties block whose global seqno was rewritten at ingestion is fine (RocksDB's rule).
-            if !ok && kind == BlockKind::Properties && t.properties_seqno_rewritten {
-                ok = true;
-                error = None;
-            }
             BlockCheck {
                 kind,
                 name: name.to_string(),
@@ -241,16 +238,22 @@ struct BlockFacts {
     issues: Vec<Issue>,
 }
 
-fn deep_block(t: &Table, i: usize) -> BlockFacts {
+fn deep_block(t: &Table, i: usize, failed_trailer: &HashSet<u64>) -> BlockFacts {
     let d = &t.data_blocks[i];
     let mut facts = BlockFacts::default();
-    let contents = match t.read_data_block(d.handle) {
-        Ok(c) => c,
-        Err(e) => {
-            facts.issues.push(Issue::from_error("data block", &e));
-            return facts;
-        }
-    };
+    if failed_trailer.contains(&d.handle.offset) {
+        return facts; // already reported by the checksum pass; nothing in it can be trusted
+    }
+    // The checksum pass has verified this trailer; decompress without hashing the block again.
+    let dict = t.compression_dict().unwrap_or(&[]);
+    let contents =
+        match read_raw(t.file(), d.handle, "data block").and_then(|r| r.contents(&t.ctx, dict)) {
+            Ok(c) => c,
+            Err(e) => {
+                facts.issues.push(Issue::from_error("data block", &e));
+                return facts;
+            }
+        };
     let cmp = t.comparator;
     let mut prev: Vec<u8> = Vec::new();
     let mut order_reported = false;
@@ -327,12 +330,12 @@ fn deep_block(t: &Table, i: usize) -> BlockFacts {
     facts
 }
 
-/// Deep checks (decode everything). Returns issues found; checksum failures are included as issues
-/// too, since a block that fails its checksum is not decoded.
-pub fn deep_check(t: &Table) -> (Vec<Issue>, DeepStats) {
+/// Deep checks (decode everything), run after the checksum pass: data blocks whose trailer failed
+/// (`failed_trailer`, by offset) were reported there and are skipped; the others are not hashed again.
+fn deep_check(t: &Table, failed_trailer: &HashSet<u64>) -> (Vec<Issue>, DeepStats) {
     let facts: Vec<BlockFacts> = (0..t.data_blocks.len())
         .into_par_iter()
-        .map(|i| deep_block(t, i))
+        .map(|i| deep_block(t, i, failed_trailer))
         .collect();
     let mut issues: Vec<Issue> = Vec::new();
     let mut stats = DeepStats::default();
@@ -518,13 +521,13 @@ pub fn verify_path(path: &Path, deep: bool) -> FileVerdict {
             return v;
         }
     };
-    v.size = src.len();
     src.advise_sequential();
-    verify_bytes(src.bytes(), path, deep, v)
+    verify_bytes(src.bytes(), path, deep)
 }
 
 /// Audit a file image (also used by fuzzing and tests).
-pub fn verify_bytes(bytes: &[u8], path: &Path, deep: bool, mut v: FileVerdict) -> FileVerdict {
+pub fn verify_bytes(bytes: &[u8], path: &Path, deep: bool) -> FileVerdict {
+    let mut v = empty_verdict(path, deep);
     v.size = bytes.len() as u64;
     let t = match Table::open(bytes, path) {
         Ok(t) => t,
@@ -559,15 +562,9 @@ pub fn verify_bytes(bytes: &[u8], path: &Path, deep: bool, mut v: FileVerdict) -
         }
     }
     if deep {
-        let (issues, stats) = deep_check(&t);
-        for i in issues {
-            let duplicate = v.issues.contains(&i)
-                || (i.message.starts_with("checksum mismatch")
-                    && v.issues.iter().any(|x| x.offset == i.offset));
-            if !duplicate {
-                v.issues.push(i);
-            }
-        }
+        let failed: HashSet<u64> = bad.iter().map(|c| c.offset).collect();
+        let (issues, stats) = deep_check(&t, &failed);
+        v.issues.extend(issues);
         v.stats = Some(stats);
     }
     // Say which keys each damaged data block took with it.
@@ -600,8 +597,8 @@ pub fn verify_bytes(bytes: &[u8], path: &Path, deep: bool, mut v: FileVerdict) -
     v
 }
 
-/// A fresh verdict for `path`, used as the starting point of [`verify_bytes`].
-pub fn empty_verdict(path: &Path, deep: bool) -> FileVerdict {
+/// A fresh verdict for `path`: nothing checked yet.
+fn empty_verdict(path: &Path, deep: bool) -> FileVerdict {
     FileVerdict {
         path: path.display().to_string(),
         size: 0,
