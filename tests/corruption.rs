@@ -8,7 +8,8 @@ mod common;
 
 use std::path::Path;
 
-use rockrescue::export::dump::{dump_table, render_entry, DumpFormat};
+use rockrescue::export::dump::{render_entry, salvage_dump, DumpFormat};
+use rockrescue::sst::salvage::Salvage;
 use rockrescue::sst::table::BlockKind;
 use rockrescue::sst::verify::{verify_bytes, Status};
 use rockrescue::sst::Table;
@@ -135,10 +136,10 @@ fn a_bit_flip_in_any_block_is_reported_at_that_block_and_only_that_data_is_lost(
                         );
                     }
                 }
-                let t2 = Table::open(&bad, &path).unwrap();
+                let plan = Salvage::plan(&bad, &path);
                 let mut out = Vec::new();
-                let mut errs = Vec::new();
-                dump_table(&t2, DumpFormat::Jsonl, &mut out, &mut |e| errs.push(e)).unwrap();
+                let report = salvage_dump(&plan, DumpFormat::Jsonl, &mut out).unwrap();
+                let errs: Vec<_> = report.damaged.iter().filter(|d| d.kind == "data").collect();
                 let mut want = Vec::new();
                 for (i, b) in per_block.iter().enumerate() {
                     if i != idx {
@@ -147,12 +148,14 @@ fn a_bit_flip_in_any_block_is_reported_at_that_block_and_only_that_data_is_lost(
                 }
                 want.extend_from_slice(&tail);
                 assert_eq!(
-                    errs.len(),
+                    report.damaged.len(),
                     1,
-                    "{}: one damaged block expected",
-                    path.display()
+                    "{}: one damaged block expected: {:?}",
+                    path.display(),
+                    report.damaged
                 );
                 assert_eq!(errs[0].offset, h.offset);
+                assert_eq!(errs[0].length, h.size + 5);
                 assert!(
                     out == want,
                     "{}: dump after damage in data block #{idx} is not the other blocks' entries",

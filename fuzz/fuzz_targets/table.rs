@@ -3,15 +3,16 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use rockrescue::export::dump::{dump_table, DumpFormat};
+use rockrescue::export::dump::{salvage_dump, DumpFormat};
+use rockrescue::sst::salvage::Salvage;
 use rockrescue::sst::{verify, Table};
 
 fuzz_target!(|data: &[u8]| {
     let path = Path::new("fuzz.sst");
     let _ = verify::verify_bytes(data, path, true);
     if let Ok(t) = Table::open(data, path) {
-        let mut sink = std::io::sink();
-        let _ = dump_table(&t, DumpFormat::Jsonl, &mut sink, &mut |_| {});
         let _ = t.block_map();
     }
+    let plan = Salvage::plan(data, path);
+    let _ = salvage_dump(&plan, DumpFormat::Jsonl, &mut std::io::sink());
 });

@@ -8,10 +8,11 @@ use clap::{Args, Subcommand, ValueEnum};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use rockrescue::export::dump::{dump_table, DumpFormat};
+use rockrescue::export::dump::{salvage_dump, DumpFormat};
 use rockrescue::io::Source;
 use rockrescue::sst::block::read_raw;
 use rockrescue::sst::properties::PropValue;
+use rockrescue::sst::salvage::{DamageError, FileReport, Salvage};
 use rockrescue::sst::table::{BlockKind, Table};
 use rockrescue::sst::verify::{self, FileVerdict, Status};
 
@@ -38,10 +39,32 @@ Examples:\n  rockrescue sst verify /var/lib/rocksdb/db\n  rockrescue sst verify 
     /// Print every entry in file order (points, then range tombstones).
     #[command(
         after_help = "The jsonl format is one object per line:\n  {\"key\":\"<hex user key>\",\"seq\":<u64>,\"type\":\"put|delete|single_delete|merge|range_delete|blob_index|entity|...\",\"value\":\"<hex>\"}\n\
-A range_delete's value is its (exclusive) end key. Damaged blocks are skipped and reported on stderr (exit code 1).\n\n\
+A range_delete's value is its (exclusive) end key. Damaged blocks are skipped and reported on stderr (exit code 1);\nwhere the index is gone, blocks are carved out of the raw bytes (see `sst salvage`).\n\n\
 Examples:\n  rockrescue sst dump 000042.sst | head\n  rockrescue sst dump 000042.sst --format jsonl > entries.jsonl"
     )]
     Dump(DumpArgs),
+    /// Recover every entry of every intact block of damaged tables, carving blocks out of the raw
+    /// bytes where the footer or index is gone, and write a damage report.
+    #[command(
+        after_help = "Writes, in --out DIR:\n  <name>.jsonl        the recovered entries of each table (same lines as `sst dump --format jsonl`;\n                      entries from blocks no checksum vouches for carry \"unverified\":true)\n  damage-report.json  per file: status, blocks, entries recovered vs expected, and every damaged\n                      byte range with its error and the keys it held (format-specs/damage-report.md)\n\n\
+The input files are only read. Exit codes: 0 = nothing damaged, 1 = damage found (entries recovered\nas far as possible), 2 = usage or I/O error.\n\n\
+Examples:\n  rockrescue sst salvage /mnt/broken/000042.sst --out rescued/\n  rockrescue sst salvage /mnt/broken/db --out rescued/ && jq '.files[] | {path, status}' rescued/damage-report.json"
+    )]
+    Salvage(SalvageArgs),
+}
+
+#[derive(Args)]
+pub struct SalvageArgs {
+    /// Table files or directories (walked for *.sst and *.ldb). Fragments and files without a
+    /// footer are accepted when named directly.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Directory for the recovered entries and damage-report.json (created if missing).
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Print the damage report as JSON on stdout instead of the human summary.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -64,6 +87,10 @@ pub struct VerifyArgs {
     /// Machine-readable JSON instead of human text.
     #[arg(long)]
     json: bool,
+    /// Also decode every block the way `sst salvage` does (carving where the index is gone) and write
+    /// the damage report (format-specs/damage-report.md) to this file.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -79,6 +106,9 @@ pub struct DumpArgs {
     /// Output format (default: text on a terminal, jsonl otherwise).
     #[arg(long, value_enum)]
     format: Option<Format>,
+    /// Write the damage report (format-specs/damage-report.md) to this file.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
 }
 
 pub fn run(c: SstCommand) -> i32 {
@@ -87,6 +117,7 @@ pub fn run(c: SstCommand) -> i32 {
         SstCommand::Layout(a) => layout(&a),
         SstCommand::Verify(a) => verify_cmd(&a),
         SstCommand::Dump(a) => dump(&a),
+        SstCommand::Salvage(a) => salvage_cmd(&a),
     }
 }
 
@@ -449,6 +480,19 @@ fn verify_cmd(a: &VerifyArgs) -> i32 {
         eprintln!("rockrescue: no table files (*.sst, *.ldb) found");
         return EXIT_ERROR;
     }
+    if let Some(p) = &a.report {
+        let reports: Vec<FileReport> = files
+            .par_iter()
+            .filter_map(|f| {
+                let src = Source::open(f).ok()?;
+                let plan = Salvage::plan(src.bytes(), f);
+                salvage_dump(&plan, DumpFormat::Jsonl, &mut io::sink()).ok()
+            })
+            .collect();
+        if let Err(c) = write_report(p, &reports) {
+            return c;
+        }
+    }
     if io_error {
         EXIT_ERROR
     } else if verdicts.iter().all(|v| v.status == Status::Ok) {
@@ -472,13 +516,11 @@ fn dump(a: &DumpArgs) -> i32 {
         Err(c) => return c,
     };
     src.advise_sequential();
-    let t = match Table::open(src.bytes(), &a.file) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("rockrescue: {e}");
-            return EXIT_DAMAGE;
-        }
-    };
+    let plan = Salvage::plan(src.bytes(), &a.file);
+    if let Some(e) = plan.unsupported() {
+        eprintln!("rockrescue: {e}");
+        return EXIT_DAMAGE;
+    }
     let stdout = io::stdout();
     let fmt = match a.format {
         Some(Format::Jsonl) => DumpFormat::Jsonl,
@@ -486,30 +528,284 @@ fn dump(a: &DumpArgs) -> i32 {
         None if stdout.is_terminal() => DumpFormat::Text,
         None => DumpFormat::Jsonl,
     };
-    // dump_table writes whole rendered blocks; locked stdout passes such large, newline-terminated
+    // salvage_dump writes whole rendered blocks; locked stdout passes such large, newline-terminated
     // writes straight to the file descriptor, so an extra buffer would only add a copy.
     let mut out = stdout.lock();
-    let mut damage = 0u64;
-    let r = dump_table(&t, fmt, &mut out, &mut |e| {
-        damage += 1;
-        eprintln!("rockrescue: damaged block skipped: {e}");
-    });
-    let r = r.and_then(|_| out.flush());
+    let r = salvage_dump(&plan, fmt, &mut out);
+    let r = r.and_then(|rep| out.flush().map(|_| rep));
     match r {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
         Err(e) => {
             eprintln!("rockrescue: writing output: {e}");
             EXIT_ERROR
         }
-        Ok(()) => {
-            for p in &t.problems {
-                eprintln!("rockrescue: {p}");
+        Ok(rep) => {
+            for d in &rep.damaged {
+                eprintln!(
+                    "rockrescue: {}: damaged {} at byte {} ({} bytes): {}",
+                    a.file.display(),
+                    d.kind,
+                    d.offset,
+                    d.length,
+                    describe_error(&d.error)
+                );
             }
-            if damage == 0 && t.problems.is_empty() {
-                EXIT_OK
-            } else {
-                EXIT_DAMAGE
+            if let Some(p) = &a.report {
+                if let Err(c) = write_report(p, std::slice::from_ref(&rep)) {
+                    return c;
+                }
             }
+            report_exit(std::slice::from_ref(&rep))
         }
     }
+}
+
+/// The whole damage report file: every file's report and totals.
+#[derive(Serialize)]
+struct DamageReport<'a> {
+    tool: &'static str,
+    version: &'static str,
+    files: &'a [FileReport],
+    totals: ReportTotals,
+}
+
+#[derive(Serialize, Default)]
+struct ReportTotals {
+    files: u64,
+    ok: u64,
+    damaged: u64,
+    unreadable: u64,
+    unsupported: u64,
+    entries_recovered: u64,
+    entries_unverified: u64,
+    damaged_regions: u64,
+    damaged_bytes: u64,
+}
+
+fn totals(reports: &[FileReport]) -> ReportTotals {
+    let mut t = ReportTotals::default();
+    for r in reports {
+        t.files += 1;
+        match r.status {
+            Status::Ok => t.ok += 1,
+            Status::Damaged => t.damaged += 1,
+            Status::Unreadable => t.unreadable += 1,
+            Status::Unsupported => t.unsupported += 1,
+        }
+        t.entries_recovered += r.entries.recovered;
+        t.entries_unverified += r.entries.unverified;
+        t.damaged_regions += r.damaged.len() as u64;
+        t.damaged_bytes += r.damaged.iter().map(|d| d.length).sum::<u64>();
+    }
+    t
+}
+
+fn report_json(reports: &[FileReport]) -> String {
+    let r = DamageReport {
+        tool: "rockrescue",
+        version: env!("CARGO_PKG_VERSION"),
+        files: reports,
+        totals: totals(reports),
+    };
+    serde_json::to_string_pretty(&r).expect("reports serialise") + "\n"
+}
+
+fn write_report(path: &Path, reports: &[FileReport]) -> Result<(), i32> {
+    std::fs::write(path, report_json(reports)).map_err(|e| {
+        eprintln!("rockrescue: writing {}: {e}", path.display());
+        EXIT_ERROR
+    })
+}
+
+fn report_exit(reports: &[FileReport]) -> i32 {
+    if reports.iter().all(|r| r.status == Status::Ok) {
+        EXIT_OK
+    } else {
+        EXIT_DAMAGE
+    }
+}
+
+fn describe_error(e: &DamageError) -> String {
+    match e {
+        DamageError::Checksum {
+            algorithm,
+            expected,
+            actual,
+        } => format!("{algorithm} checksum mismatch: stored {expected}, computed {actual}"),
+        DamageError::Decompress { codec, message } => {
+            format!("{codec} decompression failed: {message}")
+        }
+        DamageError::Decode { message }
+        | DamageError::Truncated { message }
+        | DamageError::NoBlockFound { message }
+        | DamageError::Unsupported { message } => message.clone(),
+    }
+}
+
+/// Salvage one file: plan, write entries to `out_path`, return the report.
+fn salvage_one(path: &Path, out_path: &Path) -> Result<FileReport, String> {
+    let src = Source::open(path).map_err(|e| e.to_string())?;
+    src.advise_sequential();
+    let plan = Salvage::plan(src.bytes(), path);
+    let f = std::fs::File::create(out_path).map_err(|e| format!("{}: {e}", out_path.display()))?;
+    let mut w = BufWriter::with_capacity(1 << 20, f);
+    let rep = salvage_dump(&plan, DumpFormat::Jsonl, &mut w)
+        .and_then(|r| w.flush().map(|_| r))
+        .map_err(|e| format!("{}: {e}", out_path.display()))?;
+    Ok(rep)
+}
+
+fn salvage_cmd(a: &SalvageArgs) -> i32 {
+    let mut files = Vec::new();
+    for p in &a.paths {
+        if p.is_dir() {
+            match collect_tables(std::slice::from_ref(p)) {
+                Ok(f) => files.extend(f),
+                Err(e) => {
+                    eprintln!("rockrescue: {e}");
+                    return EXIT_ERROR;
+                }
+            }
+        } else {
+            files.push(p.clone());
+        }
+    }
+    if files.is_empty() {
+        eprintln!("rockrescue: no table files (*.sst, *.ldb) found");
+        return EXIT_ERROR;
+    }
+    if let Err(e) = std::fs::create_dir_all(&a.out) {
+        eprintln!("rockrescue: creating {}: {e}", a.out.display());
+        return EXIT_ERROR;
+    }
+    // Output names: the input's file name, made unique if two inputs share one.
+    let mut used = std::collections::HashSet::new();
+    let outs: Vec<PathBuf> = files
+        .iter()
+        .map(|f| {
+            let base = f
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "table".into());
+            let mut name = format!("{base}.jsonl");
+            let mut k = 1;
+            while !used.insert(name.clone()) {
+                k += 1;
+                name = format!("{base}.{k}.jsonl");
+            }
+            a.out.join(name)
+        })
+        .collect();
+    let bar = if io::stderr().is_terminal() && files.len() > 1 {
+        let b = indicatif::ProgressBar::new(files.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} files ({eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(b)
+    } else {
+        None
+    };
+    let mut reports = Vec::new();
+    let mut failed = false;
+    for (f, o) in files.iter().zip(&outs) {
+        match salvage_one(f, o) {
+            Ok(r) => reports.push(r),
+            Err(e) => {
+                eprintln!("rockrescue: {e}");
+                failed = true;
+            }
+        }
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let report_path = a.out.join("damage-report.json");
+    if let Err(c) = write_report(&report_path, &reports) {
+        return c;
+    }
+    if a.json {
+        print!("{}", report_json(&reports));
+    } else {
+        let mut o = BufWriter::new(io::stdout().lock());
+        print_summary(&mut o, &reports, &outs);
+        let _ = writeln!(o, "report: {}", report_path.display());
+    }
+    if failed {
+        EXIT_ERROR
+    } else {
+        report_exit(&reports)
+    }
+}
+
+/// The short human summary of a salvage.
+fn print_summary(o: &mut dyn Write, reports: &[FileReport], outs: &[PathBuf]) {
+    for (r, out) in reports.iter().zip(outs) {
+        let what = match r.status {
+            Status::Ok => "OK",
+            Status::Damaged => "DAMAGED",
+            Status::Unreadable => "UNREADABLE",
+            Status::Unsupported => "UNSUPPORTED",
+        };
+        let expected = match r.entries.expected {
+            Some(e) => format!(" of {e} expected"),
+            None => String::new(),
+        };
+        let unverified = if r.entries.unverified > 0 {
+            format!(" ({} unverified)", r.entries.unverified)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            o,
+            "{what:<11} {}  {} entries recovered{expected}{unverified}; blocks: {} ok, {} damaged, {} carved -> {}",
+            r.path,
+            r.entries.recovered,
+            r.blocks.ok,
+            r.blocks.damaged,
+            r.blocks.carved,
+            out.display()
+        );
+        for d in &r.damaged {
+            let _ = writeln!(
+                o,
+                "            bytes {}..{} ({}): {}",
+                d.offset,
+                d.offset + d.length,
+                d.kind,
+                describe_error(&d.error)
+            );
+            if let Some(l) = &d.lost_keys {
+                let show = |k: &Option<String>, open: &str| match k {
+                    Some(h) => format!("'{}'", escaped_hex(h)),
+                    None => open.to_string(),
+                };
+                let est = d
+                    .estimated_entries_lost
+                    .map(|n| format!(", about {n} entries"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    o,
+                    "              lost keys: {} .. {} ({}){est}",
+                    show(&l.from, "<start>"),
+                    show(&l.to, "<end>"),
+                    if l.exact { "exact" } else { "bounded" }
+                );
+            }
+        }
+        for n in &r.notes {
+            let _ = writeln!(o, "            note: {n}");
+        }
+    }
+    let t = totals(reports);
+    let _ = writeln!(
+        o,
+        "{} files: {} ok, {} damaged, {} unreadable, {} unsupported; {} entries recovered, {} damaged regions ({} bytes)",
+        t.files, t.ok, t.damaged, t.unreadable, t.unsupported, t.entries_recovered, t.damaged_regions, t.damaged_bytes
+    );
 }

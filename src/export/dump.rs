@@ -11,22 +11,13 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::ikey::{self, vtype};
 use crate::io::Source;
-use crate::sst::Table;
+use crate::sst::salvage::{FileReport, Salvage, UnitOutcome};
 
 /// Output flavour of a dump.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DumpFormat {
     Jsonl,
     Text,
-}
-
-/// What a dump saw.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DumpStats {
-    pub entries: u64,
-    pub range_tombstones: u64,
-    pub blocks_ok: u64,
-    pub blocks_bad: u64,
 }
 
 /// Two lowercase hex digits for every byte value.
@@ -90,88 +81,89 @@ pub fn render_entry(out: &mut Vec<u8>, fmt: DumpFormat, key: &[u8], seq: u64, t:
 const GROUP_BYTES: u64 = 8 << 20;
 const GROUP_BLOCKS: usize = 512;
 
-/// Dump every entry of `t` to `out`. A block that cannot be read is reported to `on_damage` and
-/// skipped; the dump goes on with the next block.
-pub fn dump_table(
-    t: &Table,
-    fmt: DumpFormat,
-    out: &mut dyn Write,
-    on_damage: &mut dyn FnMut(Error),
-) -> io::Result<DumpStats> {
-    let mut stats = DumpStats::default();
-    let blocks = &t.data_blocks;
+/// Render the marker that follows an entry from a block no checksum vouches for.
+fn render_unverified(buf: &mut Vec<u8>, fmt: DumpFormat) {
+    // Replace the line end written by render_entry.
+    buf.pop();
+    match fmt {
+        DumpFormat::Jsonl => {
+            buf.pop();
+            buf.extend_from_slice(b",\"unverified\":true}\n");
+        }
+        DumpFormat::Text => buf.extend_from_slice(b" [unverified]\n"),
+    }
+}
+
+/// Write every entry the plan can recover to `out` (data blocks in file order, then range
+/// tombstones) and return the damage report. Blocks that cannot be read are skipped and described in
+/// the report; entries from blocks no checksum vouches for carry an `unverified` mark.
+pub fn salvage_dump(s: &Salvage, fmt: DumpFormat, out: &mut dyn Write) -> io::Result<FileReport> {
+    let units = &s.units;
+    let mut outcomes: Vec<UnitOutcome> = Vec::with_capacity(units.len());
+    let mut unverified = 0u64;
     // One output buffer per block of a group, reused across groups so large dumps do not keep
     // allocating and faulting in fresh memory.
     let mut bufs: Vec<Vec<u8>> = Vec::new();
     let mut start = 0;
-    while start < blocks.len() {
+    while start < units.len() {
         let mut end = start;
         let mut bytes = 0u64;
-        while end < blocks.len()
+        while end < units.len()
             && (end == start || (bytes < GROUP_BYTES && end - start < GROUP_BLOCKS))
         {
-            bytes += blocks[end].handle.size;
+            bytes += units[end].handle.size;
             end += 1;
         }
-        let group = &blocks[start..end];
-        if bufs.len() < group.len() {
-            bufs.resize_with(group.len(), Vec::new);
+        if bufs.len() < end - start {
+            bufs.resize_with(end - start, Vec::new);
         }
-        let results: Vec<Result<u64>> = group
-            .par_iter()
+        let results: Vec<UnitOutcome> = (start..end)
+            .into_par_iter()
             .zip(bufs.par_iter_mut())
-            .map(|(d, buf)| {
+            .map(|(i, buf)| {
                 buf.clear();
-                let contents = t.read_data_block(d.handle)?;
-                let mut n = 0u64;
-                t.visit_data_block(d.handle, &contents, |e| {
-                    n += 1;
+                let mark = units[i].unverified();
+                s.decode_unit(i, |e| {
                     render_entry(buf, fmt, e.user_key, e.seq, e.vtype, e.value);
-                })?;
-                Ok(n)
+                    if mark {
+                        render_unverified(buf, fmt);
+                    }
+                })
             })
             .collect();
-        for (r, buf) in results.into_iter().zip(&bufs) {
-            match r {
-                Ok(n) => {
-                    out.write_all(buf)?;
-                    stats.entries += n;
-                    stats.blocks_ok += 1;
-                }
-                Err(e) => {
-                    stats.blocks_bad += 1;
-                    on_damage(e.in_file(&t.path));
+        for (i, (r, buf)) in results.into_iter().zip(&bufs).enumerate() {
+            if let Ok(n) = &r {
+                out.write_all(buf)?;
+                if units[start + i].unverified() {
+                    unverified += n;
                 }
             }
+            outcomes.push(r);
         }
         start = end;
     }
-    match t.range_tombstones() {
-        Ok(ts) => {
-            let mut buf = Vec::new();
-            for r in &ts {
-                render_entry(
-                    &mut buf,
-                    fmt,
-                    &r.start,
-                    r.seq,
-                    vtype::RANGE_DELETION,
-                    &r.end,
-                );
-            }
-            out.write_all(&buf)?;
-            stats.range_tombstones = ts.len() as u64;
-        }
-        Err(e) => {
-            stats.blocks_bad += 1;
-            on_damage(e);
+    let (tombstones, damage) = s.range_tombstones();
+    let mut buf = Vec::new();
+    for (r, unv) in &tombstones {
+        render_entry(
+            &mut buf,
+            fmt,
+            &r.start,
+            r.seq,
+            vtype::RANGE_DELETION,
+            &r.end,
+        );
+        if *unv {
+            render_unverified(&mut buf, fmt);
+            unverified += 1;
         }
     }
-    Ok(stats)
+    out.write_all(&buf)?;
+    Ok(s.report(&outcomes, &tombstones, &damage, unverified))
 }
 
 /// Convenience for tests and scripts: the whole JSONL dump of one file as a string. Any damage is
-/// an error (use [`dump_table`] to continue past it).
+/// an error (use [`salvage_dump`] to continue past it).
 pub fn dump_file_jsonl(path: &Path) -> Result<String> {
     let src = Source::open(path)?;
     dump_bytes_jsonl(src.bytes(), path)
@@ -179,15 +171,16 @@ pub fn dump_file_jsonl(path: &Path) -> Result<String> {
 
 /// Like [`dump_file_jsonl`] over a file image.
 pub fn dump_bytes_jsonl(bytes: &[u8], path: &Path) -> Result<String> {
-    let t = Table::open(bytes, path)?;
+    let s = Salvage::plan(bytes, path);
+    if let Some(e) = s.unsupported() {
+        return Err(e.clone());
+    }
     let mut out = Vec::new();
-    let mut first_err = None;
-    dump_table(&t, DumpFormat::Jsonl, &mut out, &mut |e| {
-        first_err.get_or_insert(e);
-    })
-    .map_err(|e| Error::io(path, &e))?;
-    if let Some(e) = first_err {
-        return Err(e);
+    let report = salvage_dump(&s, DumpFormat::Jsonl, &mut out).map_err(|e| Error::io(path, &e))?;
+    if let Some(r) = report.damaged.first() {
+        return Err(
+            Error::corrupt(r.offset, format!("{} damaged: {:?}", r.kind, r.error)).in_file(path),
+        );
     }
     Ok(String::from_utf8(out).expect("JSONL output is ASCII"))
 }

@@ -2,11 +2,13 @@
 //! and the table reader built from them. See format-specs/sst.md.
 
 pub mod block;
+pub mod carve;
 pub mod footer;
 pub mod format;
 pub mod handle;
 pub mod index;
 pub mod properties;
+pub mod salvage;
 pub mod table;
 pub mod verify;
 

@@ -186,6 +186,9 @@ pub struct Table<'a> {
     /// lists (their entries are in `data_blocks`).
     pub partitions: Vec<(BlockHandle, std::result::Result<usize, Error>)>,
     pub data_blocks: Vec<DataBlockRef>,
+    /// False when the index (or the metaindex that locates it, or an index partition) could not be
+    /// read: `data_blocks` then lists only part of the table, or nothing.
+    pub index_complete: bool,
     pub problems: Vec<Problem>,
 }
 
@@ -232,37 +235,19 @@ impl<'a> Table<'a> {
                 size_prefixed: footer.format_version >= 2,
             },
         };
-        let mraw = read_raw(file, footer.metaindex, "metaindex block")?;
-        if let Err(e) = mraw.verify(&provisional) {
-            problems.push(e);
-        }
         let legacy = footer.magic == TableMagic::LegacyBlockBased;
-        // RocksDB never compresses the metaindex; LevelDB compresses it like any block.
-        let meta_contents: Cow<'_, [u8]> = if mraw.compression_byte == 0 {
-            Cow::Borrowed(mraw.data)
-        } else if legacy {
-            let leveldb = BlockCtx {
-                flavor: Flavor::LevelDb,
-                ..provisional
-            };
-            mraw.contents(&leveldb, &[])?
-        } else {
-            return Err(Error::corrupt(
-                footer.metaindex.offset,
-                format!(
-                    "metaindex block has compression type {} (RocksDB never compresses it)",
-                    mraw.compression_byte
-                ),
-            ));
+        // A metaindex that cannot be read leaves the table without properties and (fv6+) without an
+        // index: still opened, so that salvage can carve (format-specs/carving.md §7).
+        let metaindex = match read_metaindex(file, &footer, &provisional, legacy) {
+            Ok((m, problem)) => {
+                problems.extend(problem);
+                m
+            }
+            Err(e) => {
+                problems.push(e);
+                Vec::new()
+            }
         };
-        let metaindex = decode_metaindex(&meta_contents).map_err(|e| {
-            fmt_err(
-                footer.metaindex.offset,
-                "metaindex",
-                e,
-                mraw.compression_byte != 0,
-            )
-        })?;
         let find = |name: &str| metaindex.iter().find(|(n, _)| n == name).map(|(_, h)| *h);
         let props_handle = find("rocksdb.properties").or_else(|| find("rocksdb.stats"));
         let format = if legacy && props_handle.is_none() {
@@ -292,14 +277,17 @@ impl<'a> Table<'a> {
             }
         }
         let props = properties.as_ref();
-        let index_handle = match footer.index {
+        let index_handle = match footer.index.or_else(|| find("rocksdb.index")) {
             Some(h) => h,
-            None => find("rocksdb.index").ok_or_else(|| {
-                Error::corrupt(
-                    footer.metaindex.offset,
-                    "metaindex has no rocksdb.index entry (format_version 6+)",
-                )
-            })?,
+            None => {
+                if !metaindex.is_empty() {
+                    problems.push(Error::corrupt(
+                        footer.metaindex.offset,
+                        "metaindex has no rocksdb.index entry (format_version 6+)",
+                    ));
+                }
+                BlockHandle::default()
+            }
         };
         let index_type = IndexType::from_u32(props.map_or(0, |p| p.index_type()));
         let index_format = IndexFormat {
@@ -348,6 +336,7 @@ impl<'a> Table<'a> {
             dict,
             partitions: Vec::new(),
             data_blocks: Vec::new(),
+            index_complete: true,
             problems,
         };
         if let IndexType::Unknown(x) = index_type {
@@ -356,7 +345,18 @@ impl<'a> Table<'a> {
                 format!("index type {x}"),
             ));
         }
-        let top = t.read_index(index_handle, "index block")?;
+        if index_handle.is_null() {
+            t.index_complete = false;
+            return Ok(t);
+        }
+        let top = match t.read_index(index_handle, "index block") {
+            Ok(top) => top,
+            Err(e) => {
+                t.problems.push(e);
+                t.index_complete = false;
+                return Ok(t);
+            }
+        };
         // Every block costs at least a 4-byte footer word and a 5-byte trailer, so a file cannot hold
         // more blocks than this; an index that lists more is hostile or garbage (and, for a
         // partitioned index, could otherwise multiply into an unbounded number of entries).
@@ -387,6 +387,7 @@ impl<'a> Table<'a> {
                     }
                     Err(err) => {
                         t.problems.push(err.clone());
+                        t.index_complete = false;
                         Err(err)
                     }
                 };
@@ -437,49 +438,10 @@ impl<'a> Table<'a> {
         &self,
         h: BlockHandle,
         contents: &[u8],
-        mut f: impl FnMut(PointEntry<'_, '_>),
+        f: impl FnMut(PointEntry<'_, '_>),
     ) -> Result<BlockAux> {
-        let mut aux = BlockAux::default();
         let compressed = contents.as_ptr() != self.file.as_ptr().wrapping_add(h.offset as usize);
-        let mut it = EntryIter::new(contents, EntryFormat::Standard)
-            .map_err(|e| fmt_err(h.offset, "data block", e, compressed))?;
-        let has_hash = it.layout().hash_index;
-        while let Some(e) = it.next() {
-            let e = e.map_err(|e| fmt_err(h.offset, "data block", e, compressed))?;
-            let Some(p) = ikey::parse(e.key) else {
-                let fe = FormatError {
-                    pos: e.pos,
-                    msg: format!(
-                        "key of {} bytes is too short for an internal key",
-                        e.key.len()
-                    ),
-                };
-                return Err(fmt_err(h.offset, "data block", fe, compressed));
-            };
-            let seq = match self.global_seqno {
-                Some(g) if p.seq == 0 => g,
-                _ => p.seq,
-            };
-            let key_hash = has_hash.then(|| legacy_hash(p.user_key, DATA_BLOCK_HASH_SEED));
-            f(PointEntry {
-                internal_key: e.key,
-                user_key: p.user_key,
-                seq,
-                vtype: p.vtype,
-                value: e.value,
-                pos: e.pos,
-            });
-            if let Some(kh) = key_hash {
-                let buckets = it.layout().hash_buckets(it.block());
-                let b = buckets[(kh % buckets.len() as u32) as usize];
-                let interval = it.restart_interval();
-                if b != 254 && b as u32 != interval {
-                    aux.hash_mismatches += 1;
-                }
-            }
-        }
-        aux.bad_restarts = it.bad_restarts + it.unreached_restarts();
-        Ok(aux)
+        decode_data_block(h.offset, contents, compressed, self.global_seqno, f)
     }
 
     /// The range-deletion block's handle, if any.
@@ -498,28 +460,8 @@ impl<'a> Table<'a> {
         let contents = self
             .read_block(h, "range-deletion block")
             .map_err(|e| e.in_file(&self.path))?;
-        let mut it = EntryIter::new(&contents, EntryFormat::Standard)
-            .map_err(|e| fmt_err(h.offset, "range-deletion block", e, false).in_file(&self.path))?;
-        let mut out = Vec::new();
-        while let Some(e) = it.next() {
-            let e = e.map_err(|e| {
-                fmt_err(h.offset, "range-deletion block", e, false).in_file(&self.path)
-            })?;
-            let p = ikey::parse(e.key).ok_or_else(|| {
-                Error::corrupt(h.offset + e.pos as u64, "range tombstone key too short")
-                    .in_file(&self.path)
-            })?;
-            let seq = match self.global_seqno {
-                Some(g) if p.seq == 0 => g,
-                _ => p.seq,
-            };
-            out.push(RangeTombstone {
-                start: p.user_key.to_vec(),
-                end: e.value.to_vec(),
-                seq,
-            });
-        }
-        Ok(out)
+        decode_range_del_block(h.offset, &contents, self.global_seqno)
+            .map_err(|e| e.in_file(&self.path))
     }
 
     /// Trailer length for this table's blocks.
@@ -555,7 +497,9 @@ impl<'a> Table<'a> {
         } else {
             BlockLabel::None
         };
-        v.push(mb(BlockKind::Index, self.index_handle, top));
+        if !self.index_handle.is_null() {
+            v.push(mb(BlockKind::Index, self.index_handle, top));
+        }
         for (name, h) in &self.metaindex {
             let kind = meta_kind(name);
             if kind == BlockKind::Index && *h == self.index_handle {
@@ -582,6 +526,127 @@ impl<'a> Table<'a> {
         v.sort_by_key(|b| (b.handle.offset, b.handle.size));
         v
     }
+}
+
+/// Decode the entries of an uncompressed data block found at `offset` (errors carry absolute offsets
+/// when the block was stored uncompressed). `global_seqno` replaces sequence number 0 (ingested files).
+pub fn decode_data_block(
+    offset: u64,
+    contents: &[u8],
+    compressed: bool,
+    global_seqno: Option<u64>,
+    mut f: impl FnMut(PointEntry<'_, '_>),
+) -> Result<BlockAux> {
+    let mut aux = BlockAux::default();
+    let mut it = EntryIter::new(contents, EntryFormat::Standard)
+        .map_err(|e| fmt_err(offset, "data block", e, compressed))?;
+    let has_hash = it.layout().hash_index;
+    while let Some(e) = it.next() {
+        let e = e.map_err(|e| fmt_err(offset, "data block", e, compressed))?;
+        let Some(p) = ikey::parse(e.key) else {
+            let fe = FormatError {
+                pos: e.pos,
+                msg: format!(
+                    "key of {} bytes is too short for an internal key",
+                    e.key.len()
+                ),
+            };
+            return Err(fmt_err(offset, "data block", fe, compressed));
+        };
+        let seq = match global_seqno {
+            Some(g) if p.seq == 0 => g,
+            _ => p.seq,
+        };
+        let key_hash = has_hash.then(|| legacy_hash(p.user_key, DATA_BLOCK_HASH_SEED));
+        f(PointEntry {
+            internal_key: e.key,
+            user_key: p.user_key,
+            seq,
+            vtype: p.vtype,
+            value: e.value,
+            pos: e.pos,
+        });
+        if let Some(kh) = key_hash {
+            let buckets = it.layout().hash_buckets(it.block());
+            let b = buckets[(kh % buckets.len() as u32) as usize];
+            let interval = it.restart_interval();
+            if b != 254 && b as u32 != interval {
+                aux.hash_mismatches += 1;
+            }
+        }
+    }
+    aux.bad_restarts = it.bad_restarts + it.unreached_restarts();
+    Ok(aux)
+}
+
+/// Decode the tombstones of an uncompressed range-deletion block found at `offset`.
+pub fn decode_range_del_block(
+    offset: u64,
+    contents: &[u8],
+    global_seqno: Option<u64>,
+) -> Result<Vec<RangeTombstone>> {
+    let what = "range-deletion block";
+    let mut it = EntryIter::new(contents, EntryFormat::Standard)
+        .map_err(|e| fmt_err(offset, what, e, false))?;
+    let mut out = Vec::new();
+    while let Some(e) = it.next() {
+        let e = e.map_err(|e| fmt_err(offset, what, e, false))?;
+        let p = ikey::parse(e.key).ok_or_else(|| {
+            Error::corrupt(offset + e.pos as u64, "range tombstone key too short")
+        })?;
+        let seq = match global_seqno {
+            Some(g) if p.seq == 0 => g,
+            _ => p.seq,
+        };
+        out.push(RangeTombstone {
+            start: p.user_key.to_vec(),
+            end: e.value.to_vec(),
+            seq,
+        });
+    }
+    Ok(out)
+}
+
+/// Metaindex entries: block name and handle.
+type Metaindex = Vec<(String, BlockHandle)>;
+
+/// Read and verify the metaindex block. A checksum mismatch is returned as a problem alongside the
+/// decoded entries (they are still the best guide to the table); undecodable contents are an error.
+fn read_metaindex(
+    file: &[u8],
+    footer: &Footer,
+    provisional: &BlockCtx,
+    legacy: bool,
+) -> Result<(Metaindex, Option<Error>)> {
+    let mraw = read_raw(file, footer.metaindex, "metaindex block")?;
+    let problem = mraw.verify(provisional).err();
+    // RocksDB never compresses the metaindex; LevelDB compresses it like any block.
+    let meta_contents: Cow<'_, [u8]> = if mraw.compression_byte == 0 {
+        Cow::Borrowed(mraw.data)
+    } else if legacy {
+        let leveldb = BlockCtx {
+            flavor: Flavor::LevelDb,
+            ..*provisional
+        };
+        mraw.contents(&leveldb, &[])?
+    } else {
+        return Err(Error::corrupt(
+            footer.metaindex.offset,
+            format!(
+                "metaindex block has compression type {} (RocksDB never compresses it)",
+                mraw.compression_byte
+            ),
+        ));
+    };
+    let m = decode_metaindex(&meta_contents).map_err(|e| {
+        fmt_err(
+            footer.metaindex.offset,
+            "metaindex",
+            e,
+            mraw.compression_byte != 0,
+        )
+    })?;
+    Ok((m, problem))
 }
 
 /// Read the properties block. Returns the properties, whether the checksum only matched with the

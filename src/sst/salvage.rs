@@ -1,0 +1,1076 @@
+//! Salvage of one table: plan which blocks hold entries (from the index where it is readable, by
+//! carving where it is not), decode them, and describe every damaged byte range. The report model
+//! here is the one `sst salvage`, `sst dump --report` and `sst verify --report` write; its schema is
+//! format-specs/damage-report.md. The planning rules are format-specs/carving.md §7.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::block::{read_raw, BlockCtx};
+use super::carve::{self, CarveHints, CarvedBlock, Trust};
+use super::footer::{self, BLOCK_BASED_MAGIC, LEGACY_BLOCK_BASED_MAGIC};
+use super::format::{EntryFormat, EntryIter};
+use super::handle::{BlockHandle, TRAILER_LEN};
+use super::index::{decode_index_block, IndexFormat};
+use super::properties::Properties;
+use super::table::{
+    decode_data_block, decode_range_del_block, BlockKind, PointEntry, RangeTombstone, Table,
+};
+use super::verify::{LostKeys, Status};
+use crate::codec::checksum::ChecksumType;
+use crate::codec::compress::{self, Compression, Flavor, MAX_BLOCK_SIZE};
+use crate::codec::varint;
+use crate::error::{Error, ErrorKind, Result};
+use crate::ikey::{self, vtype, UserComparator};
+
+/// How a block to decode was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Listed by the table's index (position in `Table::data_blocks`).
+    Indexed(usize),
+    /// Found by carving.
+    Carved(Trust),
+}
+
+/// A block that holds entries (a data block or a range-deletion block).
+#[derive(Clone, Copy, Debug)]
+pub struct Unit {
+    pub handle: BlockHandle,
+    pub origin: Origin,
+    pub flavor: Flavor,
+    /// The table stores checksums (false for checksum type none: nothing can be verified).
+    pub checksummed: bool,
+}
+
+impl Unit {
+    /// Entries of this block are not vouched for by a checksum.
+    pub fn unverified(&self) -> bool {
+        match self.origin {
+            Origin::Carved(t) => t != Trust::Checksum,
+            Origin::Indexed(_) => !self.checksummed,
+        }
+    }
+}
+
+/// A damaged or unexplained byte range.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DamagedRegion {
+    pub offset: u64,
+    pub length: u64,
+    /// The kind of block that was there (`data`, `index`, `properties` ...), or `unknown` for bytes in
+    /// which no block could be found.
+    pub kind: String,
+    pub error: DamageError,
+    /// For regions that may have held entries: every lost user key lies in this range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost_keys: Option<LostKeys>,
+    /// For regions that may have held entries: an estimate of how many.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimated_entries_lost: Option<u64>,
+}
+
+/// Why a region is damaged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DamageError {
+    /// The trailer checksum does not match: `expected` is the value stored in the file, `actual` the
+    /// value computed over the bytes now there.
+    Checksum {
+        algorithm: ChecksumType,
+        expected: String,
+        actual: String,
+    },
+    Decompress {
+        codec: String,
+        message: String,
+    },
+    Decode {
+        message: String,
+    },
+    Truncated {
+        message: String,
+    },
+    /// Carving found no verifiable block in these bytes.
+    NoBlockFound {
+        message: String,
+    },
+    Unsupported {
+        message: String,
+    },
+}
+
+impl DamageError {
+    pub fn from_error(e: &Error) -> DamageError {
+        match &e.kind {
+            ErrorKind::Checksum {
+                ctype,
+                stored,
+                computed,
+            } => DamageError::Checksum {
+                algorithm: *ctype,
+                expected: format!("{stored:#010x}"),
+                actual: format!("{computed:#010x}"),
+            },
+            ErrorKind::Decompress { codec, msg } => DamageError::Decompress {
+                codec: codec.clone(),
+                message: msg.clone(),
+            },
+            ErrorKind::Truncated { .. } => DamageError::Truncated {
+                message: e.kind.to_string(),
+            },
+            ErrorKind::Unsupported(m) => DamageError::Unsupported { message: m.clone() },
+            _ => DamageError::Decode {
+                message: e.kind.to_string(),
+            },
+        }
+    }
+}
+
+/// Block counts of a report.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BlockCounts {
+    pub total: u64,
+    pub ok: u64,
+    pub damaged: u64,
+    /// Of the ok blocks, how many were found by carving rather than through the index.
+    pub carved: u64,
+    /// Of the ok blocks, how many were accepted without a checksum to verify them.
+    pub unverified: u64,
+}
+
+/// Entry counts of a report.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct EntryCounts {
+    /// Point entries plus range tombstones written out.
+    pub recovered: u64,
+    pub range_tombstones: u64,
+    /// Of the recovered, how many come from unverified blocks (marked so in the output).
+    pub unverified: u64,
+    /// What the properties block says the table holds (`rocksdb.num.entries`), when readable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<u64>,
+}
+
+/// How the blocks were found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Everything through the footer and index.
+    Index,
+    /// The index where readable, carving for the rest.
+    IndexAndCarving,
+    /// Carving only (no usable footer or metaindex).
+    Carving,
+}
+
+/// The damage report for one file (format-specs/damage-report.md).
+#[derive(Clone, Debug, Serialize)]
+pub struct FileReport {
+    pub path: String,
+    pub size: u64,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format_version: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<ChecksumType>,
+    pub method: Method,
+    pub blocks: BlockCounts,
+    pub entries: EntryCounts,
+    pub damaged: Vec<DamagedRegion>,
+    pub notes: Vec<String>,
+}
+
+/// What decoding one unit gave.
+pub type UnitOutcome = std::result::Result<u64, Error>;
+
+/// What a carved block turned out to hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum CarvedKind {
+    Data,
+    RangeDel,
+    Index,
+    Metaindex,
+    Properties(Box<Properties>),
+    CompressionDict,
+    /// Checksum-verified bytes that are not a generic block (filters, hash-index metadata ...).
+    Other,
+    /// Verified, but the contents could not be decompressed or decoded.
+    Unreadable(String),
+}
+
+/// The plan for salvaging one file: which blocks to decode, what is already known to be damaged.
+pub struct Salvage<'a> {
+    pub path: PathBuf,
+    file: &'a [u8],
+    pub table: Option<Table<'a>>,
+    pub method: Method,
+    /// Data blocks to decode, in file order.
+    pub units: Vec<Unit>,
+    /// Range-deletion blocks, in file order.
+    pub range_del_units: Vec<Unit>,
+    /// Damage found while planning (everything except data blocks that fail to decode).
+    pub regions: Vec<DamagedRegion>,
+    pub notes: Vec<String>,
+    ctx: Option<BlockCtx>,
+    dict: Option<&'a [u8]>,
+    global_seqno: Option<u64>,
+    expected_entries: Option<u64>,
+    checksum_type: Option<ChecksumType>,
+    format_version: Option<u32>,
+    format: Option<String>,
+    blocks_ok_structure: u64,
+    blocks_carved_other: u64,
+    blocks_unverified: u64,
+    blocks_damaged_structure: u64,
+    unsupported: Option<Error>,
+}
+
+fn region(offset: u64, length: u64, kind: &str, error: DamageError) -> DamagedRegion {
+    DamagedRegion {
+        offset,
+        length,
+        kind: kind.to_string(),
+        error,
+        lost_keys: None,
+        estimated_entries_lost: None,
+    }
+}
+
+/// Find a footer that is not at the very end (bytes appended after the table): the last position
+/// where a block-based magic number ends a decodable footer whose table opens.
+fn find_inner_footer(file: &[u8]) -> Option<usize> {
+    let magics = [
+        BLOCK_BASED_MAGIC.to_le_bytes(),
+        LEGACY_BLOCK_BASED_MAGIC.to_le_bytes(),
+    ];
+    let mut i = file.len().checked_sub(8)?;
+    loop {
+        if i < file.len() - 8 && magics.iter().any(|m| file[i..i + 8] == *m) {
+            let view = &file[..i + 8];
+            if footer::decode(view).is_ok() {
+                return Some(i + 8);
+            }
+        }
+        if i == 0 {
+            return None;
+        }
+        i -= 1;
+    }
+}
+
+impl<'a> Salvage<'a> {
+    /// Plan the salvage of a file image. Never fails: everything wrong becomes a region or a note.
+    pub fn plan(file: &'a [u8], path: &Path) -> Salvage<'a> {
+        let mut s = Salvage {
+            path: path.to_path_buf(),
+            file,
+            table: None,
+            method: Method::Index,
+            units: Vec::new(),
+            range_del_units: Vec::new(),
+            regions: Vec::new(),
+            notes: Vec::new(),
+            ctx: None,
+            dict: None,
+            global_seqno: None,
+            expected_entries: None,
+            checksum_type: None,
+            format_version: None,
+            format: None,
+            blocks_ok_structure: 0,
+            blocks_carved_other: 0,
+            blocks_unverified: 0,
+            blocks_damaged_structure: 0,
+            unsupported: None,
+        };
+        // 1. The footer: at the end, or (garbage appended) the last one inside the file.
+        let mut view_len = file.len();
+        let foot = match footer::decode(file) {
+            Ok(f) => Some(f),
+            Err(e) if matches!(e.kind, ErrorKind::Unsupported(_)) => {
+                s.unsupported = Some(e.in_file(path));
+                return s;
+            }
+            Err(e) => match find_inner_footer(file) {
+                Some(end) => {
+                    view_len = end;
+                    s.regions.push(region(
+                        end as u64,
+                        (file.len() - end) as u64,
+                        "trailing bytes",
+                        DamageError::Decode {
+                            message: format!(
+                                "{} bytes follow the table's footer (appended garbage or a partial write)",
+                                file.len() - end
+                            ),
+                        },
+                    ));
+                    footer::decode(&file[..end]).ok()
+                }
+                None => {
+                    s.notes
+                        .push(format!("no footer: {} (the whole file is carved)", e.kind));
+                    None
+                }
+            },
+        };
+        let view = &file[..view_len];
+        // 2. The table structure, as far as it reads.
+        let table = match &foot {
+            Some(_) => match Table::open(view, path) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    if matches!(e.kind, ErrorKind::Unsupported(_)) {
+                        s.unsupported = Some(e);
+                        return s;
+                    }
+                    s.regions
+                        .push(region(e.offset, 0, "table", DamageError::from_error(&e)));
+                    None
+                }
+            },
+            None => None,
+        };
+        if let Some(f) = &foot {
+            s.format_version = Some(f.format_version);
+            s.checksum_type = Some(f.checksum_type);
+            if f.checksum_mismatch() {
+                let c = f.checksum.expect("mismatch implies a checksum");
+                s.regions.push(region(
+                    f.offset,
+                    f.len,
+                    "footer",
+                    DamageError::Checksum {
+                        algorithm: f.checksum_type,
+                        expected: format!("{:#010x}", c.stored),
+                        actual: format!("{:#010x}", c.computed),
+                    },
+                ));
+            }
+        }
+        let mut hints = CarveHints::default();
+        if let Some(f) = &foot {
+            hints.checksum = Some(f.checksum_type);
+            hints.base_context = Some(f.base_context_checksum);
+            hints.flavor = Some(Flavor::RocksDb {
+                size_prefixed: f.format_version >= 2,
+            });
+        }
+        let carve_ranges: Vec<(u64, u64)>;
+        if let Some(t) = table {
+            s.format = Some(format!("{:?}", t.format).to_lowercase());
+            s.ctx = Some(t.ctx);
+            s.dict = t.compression_dict();
+            s.global_seqno = t.global_seqno;
+            s.expected_entries = t.properties.as_ref().and_then(|p| p.num_entries());
+            hints.flavor = Some(t.ctx.flavor);
+            hints.comparator = t.comparator;
+            hints.dict = t.compression_dict();
+            for (i, d) in t.data_blocks.iter().enumerate() {
+                s.units.push(Unit {
+                    handle: d.handle,
+                    origin: Origin::Indexed(i),
+                    flavor: t.ctx.flavor,
+                    checksummed: t.ctx.checksum_type != ChecksumType::None,
+                });
+            }
+            if let Some(h) = t.range_del_handle() {
+                s.range_del_units.push(Unit {
+                    handle: h,
+                    origin: Origin::Indexed(usize::MAX),
+                    flavor: t.ctx.flavor,
+                    checksummed: t.ctx.checksum_type != ChecksumType::None,
+                });
+            }
+            if t.ctx.checksum_type == ChecksumType::None {
+                s.notes.push(
+                    "the table stores no checksums (checksum type none): damage inside a block cannot be \
+                     detected, and every entry is marked unverified"
+                        .into(),
+                );
+            }
+            s.check_structure(&t);
+            let map = t.block_map();
+            let mut covered: Vec<(u64, u64)> = map
+                .iter()
+                .map(|b| (b.handle.offset, b.handle.end_with_trailer(TRAILER_LEN)))
+                .collect();
+            covered.push((t.footer.offset, view_len as u64));
+            let gaps = complement(&mut covered, view_len as u64);
+            let structure_lost = !t.index_complete || t.metaindex.is_empty();
+            if structure_lost {
+                s.method = Method::IndexAndCarving;
+                carve_ranges = gaps;
+            } else {
+                carve_ranges = Vec::new();
+                for (a, z) in gaps {
+                    let zero = file[a as usize..z as usize].iter().all(|&b| b == 0);
+                    if !zero {
+                        s.notes.push(format!(
+                            "{} bytes at offset {a} belong to no block the table lists (the index is complete, \
+                             so they held no entries)",
+                            z - a
+                        ));
+                    }
+                }
+            }
+            s.table = Some(t);
+        } else {
+            s.method = Method::Carving;
+            let end = foot.as_ref().map_or(view_len as u64, |f| f.offset);
+            carve_ranges = if end > 0 { vec![(0, end)] } else { Vec::new() };
+        }
+        for (a, z) in carve_ranges {
+            s.carve_range(view, a, z, &hints);
+        }
+        s.units.sort_by_key(|u| u.handle.offset);
+        s.range_del_units.sort_by_key(|u| u.handle.offset);
+        s.regions.sort_by_key(|r| r.offset);
+        s
+    }
+
+    /// Check the trailers of the structure's non-data blocks (data blocks are checked when decoded).
+    fn check_structure(&mut self, t: &Table) {
+        for p in &t.problems {
+            if !matches!(p.kind, ErrorKind::Checksum { .. }) {
+                let kind = if p.offset == t.footer.metaindex.offset {
+                    "metaindex"
+                } else if p.offset == t.index_handle.offset {
+                    "index"
+                } else {
+                    "table"
+                };
+                self.regions
+                    .push(region(p.offset, 0, kind, DamageError::from_error(p)));
+            }
+        }
+        for b in t.block_map() {
+            if matches!(b.kind, BlockKind::Data | BlockKind::RangeDel) {
+                continue;
+            }
+            match read_raw(t.file(), b.handle, "block") {
+                Ok(raw) => {
+                    let c = raw.check(&t.ctx);
+                    let ok = t.ctx.checksum_type == ChecksumType::None
+                        || c.ok()
+                        || (b.kind == BlockKind::Properties && t.properties_seqno_rewritten);
+                    if ok {
+                        self.blocks_ok_structure += 1;
+                    } else {
+                        self.blocks_damaged_structure += 1;
+                        self.regions.push(region(
+                            b.handle.offset,
+                            b.handle.size + TRAILER_LEN,
+                            b.kind.name(),
+                            DamageError::Checksum {
+                                algorithm: t.ctx.checksum_type,
+                                expected: format!("{:#010x}", c.stored),
+                                actual: format!("{:#010x}", c.computed),
+                            },
+                        ));
+                    }
+                }
+                Err(e) => {
+                    self.blocks_damaged_structure += 1;
+                    let len = (self.file.len() as u64).saturating_sub(b.handle.offset);
+                    self.regions.push(region(
+                        b.handle.offset,
+                        len.min(b.handle.size + TRAILER_LEN),
+                        b.kind.name(),
+                        DamageError::from_error(&e),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Carve one byte range and fold what it found into the plan.
+    fn carve_range(&mut self, view: &'a [u8], a: u64, z: u64, hints: &CarveHints<'a>) {
+        let out = carve::carve(view, a, z, hints);
+        if self.checksum_type.is_none() {
+            self.checksum_type = out.checksum;
+        }
+        let learned_flavor = hints.flavor;
+        let comparator = hints.comparator;
+        // Classify every accepted block.
+        let starts: HashSet<(u64, u64)> = out
+            .blocks
+            .iter()
+            .map(|b| (b.handle.offset, b.handle.size))
+            .collect();
+        let mut dict = self.dict.or(hints.dict);
+        let mut kinds: Vec<(CarvedBlock, CarvedKind)> = Vec::new();
+        // A dictionary found by carving is needed to read the data blocks: classify it first.
+        for b in &out.blocks {
+            let raw = &view[b.handle.offset as usize..(b.handle.offset + b.handle.size) as usize];
+            if dict.is_none() && b.compression_byte == 0 && raw.starts_with(&ZSTD_DICT_MAGIC) {
+                dict = Some(raw);
+            }
+        }
+        for b in &out.blocks {
+            let k = classify(view, b, learned_flavor, dict, comparator, &starts);
+            kinds.push((*b, k));
+        }
+        if self.dict.is_none() {
+            self.dict = dict;
+        }
+        let mut notes = Vec::new();
+        for (b, k) in &kinds {
+            let flavor = flavor_of(b, learned_flavor);
+            if b.trust != Trust::Checksum {
+                self.blocks_unverified += 1;
+            }
+            match k {
+                CarvedKind::Data => self.units.push(Unit {
+                    handle: b.handle,
+                    origin: Origin::Carved(b.trust),
+                    flavor,
+                    checksummed: true,
+                }),
+                CarvedKind::RangeDel => self.range_del_units.push(Unit {
+                    handle: b.handle,
+                    origin: Origin::Carved(b.trust),
+                    flavor,
+                    checksummed: true,
+                }),
+                CarvedKind::Properties(p) => {
+                    self.blocks_carved_other += 1;
+                    if self.expected_entries.is_none() {
+                        self.expected_entries = p.num_entries();
+                        self.global_seqno = p.global_seqno();
+                        if self.format.is_none() {
+                            self.format = Some("rocksdb".into());
+                        }
+                        notes.push(format!(
+                            "properties block found by carving at offset {}",
+                            b.handle.offset
+                        ));
+                    }
+                }
+                CarvedKind::Unreadable(msg) => {
+                    self.blocks_damaged_structure += 1;
+                    // Verified bytes we could not read: say so instead of dropping them silently.
+                    self.regions.push(region(
+                        b.handle.offset,
+                        b.handle.size + TRAILER_LEN,
+                        "unknown",
+                        DamageError::Decode {
+                            message: format!(
+                                "a block with a valid checksum could not be read: {msg}"
+                            ),
+                        },
+                    ));
+                }
+                CarvedKind::Index
+                | CarvedKind::Metaindex
+                | CarvedKind::CompressionDict
+                | CarvedKind::Other => self.blocks_carved_other += 1,
+            }
+        }
+        self.notes.extend(notes);
+        if let Some(t) = self.checksum_type {
+            if t != ChecksumType::None && kinds.iter().any(|(b, _)| b.trust == Trust::StructureOnly)
+            {
+                // Cannot happen with a known checksum type; kept as a guard for the report.
+                self.notes
+                    .push("some carved blocks were accepted on structure alone".into());
+            }
+        }
+        if kinds.iter().any(|(b, _)| b.trust == Trust::BaseUnknown) {
+            self.notes.push(
+                "the footer (with its context-checksum base) is lost and fewer than two blocks \
+                 confirmed a base: some carved blocks are accepted on structure alone and marked unverified"
+                    .into(),
+            );
+        }
+        // Damaged blocks with a measured extent.
+        for x in &out.suspects {
+            self.blocks_damaged_structure += 1;
+            self.regions.push(region(
+                x.handle.offset,
+                x.handle.size + TRAILER_LEN,
+                "block",
+                DamageError::Checksum {
+                    algorithm: out.checksum.unwrap_or(ChecksumType::None),
+                    expected: format!("{:#010x}", x.stored),
+                    actual: format!("{:#010x}", x.computed),
+                },
+            ));
+        }
+        // Bytes nothing explains.
+        let mut covered: Vec<(u64, u64)> = out
+            .blocks
+            .iter()
+            .map(|b| b.handle)
+            .chain(out.suspects.iter().map(|x| x.handle))
+            .map(|h| (h.offset, h.end_with_trailer(TRAILER_LEN)))
+            .collect();
+        let stop = out.exhausted_at.unwrap_or(z);
+        for (ga, gz) in complement_within(&mut covered, a, stop) {
+            let bytes = &view[ga as usize..gz as usize];
+            let zero = bytes.iter().all(|&x| x == 0);
+            let message = if zero {
+                format!("{} zero bytes: no block could be found", gz - ga)
+            } else {
+                format!(
+                    "{} bytes in which no verifiable block could be found",
+                    gz - ga
+                )
+            };
+            self.regions.push(region(
+                ga,
+                gz - ga,
+                "unknown",
+                DamageError::NoBlockFound { message },
+            ));
+        }
+        if let Some(x) = out.exhausted_at {
+            self.regions.push(region(
+                x,
+                z - x,
+                "unknown",
+                DamageError::NoBlockFound {
+                    message: "not examined: the carving work budget ran out".into(),
+                },
+            ));
+        }
+    }
+
+    /// The whole file image.
+    pub fn file(&self) -> &'a [u8] {
+        self.file
+    }
+
+    /// Set when the file is a table format rockrescue recognises but does not decode.
+    pub fn unsupported(&self) -> Option<&Error> {
+        self.unsupported.as_ref()
+    }
+
+    /// Read, check and decompress one unit.
+    fn contents(&self, u: &Unit) -> Result<std::borrow::Cow<'a, [u8]>> {
+        let raw = read_raw(self.file, u.handle, "data block")?;
+        let ctx = match (u.origin, self.ctx) {
+            (Origin::Indexed(_), Some(ctx)) => {
+                raw.verify(&ctx)?;
+                ctx
+            }
+            // Carved blocks were checked by the scan.
+            _ => BlockCtx {
+                checksum_type: ChecksumType::None,
+                base_context_checksum: 0,
+                flavor: u.flavor,
+            },
+        };
+        let dict = self.dict.unwrap_or(&[]);
+        raw.contents(&ctx, dict)
+    }
+
+    /// Decode data unit `i`, calling `f` for each entry. Returns the number of entries.
+    pub fn decode_unit(&self, i: usize, mut f: impl FnMut(PointEntry<'_, '_>)) -> UnitOutcome {
+        let u = &self.units[i];
+        let contents = self.contents(u).map_err(|e| e.in_file(&self.path))?;
+        let compressed =
+            contents.as_ptr() != self.file.as_ptr().wrapping_add(u.handle.offset as usize);
+        let mut n = 0u64;
+        decode_data_block(
+            u.handle.offset,
+            &contents,
+            compressed,
+            self.global_seqno,
+            |e| {
+                n += 1;
+                f(e)
+            },
+        )
+        .map_err(|e| e.in_file(&self.path))?;
+        Ok(n)
+    }
+
+    /// Every range tombstone from readable range-deletion blocks, with whether it is unverified, and
+    /// the damaged range-deletion blocks.
+    pub fn range_tombstones(&self) -> (Vec<(RangeTombstone, bool)>, Vec<DamagedRegion>) {
+        let mut out = Vec::new();
+        let mut bad = Vec::new();
+        for u in &self.range_del_units {
+            let r = self
+                .contents(u)
+                .and_then(|c| decode_range_del_block(u.handle.offset, &c, self.global_seqno));
+            match r {
+                Ok(ts) => out.extend(ts.into_iter().map(|t| (t, u.unverified()))),
+                Err(e) => bad.push(DamagedRegion {
+                    lost_keys: None,
+                    estimated_entries_lost: None,
+                    ..region(
+                        u.handle.offset,
+                        u.handle.size + TRAILER_LEN,
+                        "range_del",
+                        DamageError::from_error(&e),
+                    )
+                }),
+            }
+        }
+        (out, bad)
+    }
+
+    /// The first or last user key of unit `i`, if it decodes.
+    fn edge_key(&self, i: usize, last: bool) -> Option<Vec<u8>> {
+        let mut key = None;
+        let mut first = true;
+        self.decode_unit(i, |e| {
+            if last || first {
+                key = Some(e.user_key.to_vec());
+            }
+            first = false;
+        })
+        .ok()?;
+        key
+    }
+
+    /// Build the report from the outcome of decoding every unit (same order as `units`) and the
+    /// range tombstones.
+    pub fn report(
+        &self,
+        outcomes: &[UnitOutcome],
+        tombstones: &[(RangeTombstone, bool)],
+        tombstone_damage: &[DamagedRegion],
+        unverified_entries: u64,
+    ) -> FileReport {
+        let mut damaged = self.regions.clone();
+        damaged.extend(tombstone_damage.iter().cloned());
+        let mut recovered_points = 0u64;
+        let mut recovered_bytes = 0u64;
+        for (u, o) in self.units.iter().zip(outcomes) {
+            match o {
+                Ok(n) => {
+                    recovered_points += n;
+                    recovered_bytes += u.handle.size + TRAILER_LEN;
+                }
+                Err(e) => damaged.push(region(
+                    u.handle.offset,
+                    u.handle.size + TRAILER_LEN,
+                    "data",
+                    DamageError::from_error(e),
+                )),
+            }
+        }
+        damaged.sort_by_key(|r| r.offset);
+        damaged.dedup_by(|a, b| a.offset == b.offset && a.length == b.length && a.kind == b.kind);
+        // Lost keys and estimates for regions that may have held entries.
+        let recovered = recovered_points + tombstones.len() as u64;
+        let holds_entries =
+            |r: &DamagedRegion| matches!(r.kind.as_str(), "data" | "unknown" | "block");
+        let missing = self.expected_entries.map(|e| e.saturating_sub(recovered));
+        let entry_bytes: u64 = damaged
+            .iter()
+            .filter(|r| holds_entries(r))
+            .map(|r| r.length)
+            .sum();
+        let indexed_complete = self.method == Method::Index;
+        for r in damaged.iter_mut().filter(|r| holds_entries(r)) {
+            r.lost_keys = Some(self.lost_keys_around(
+                r.offset,
+                r.offset + r.length,
+                outcomes,
+                indexed_complete,
+            ));
+            r.estimated_entries_lost = match missing {
+                Some(m) if entry_bytes > 0 => Some(
+                    ((m as u128 * r.length as u128 + entry_bytes as u128 / 2) / entry_bytes as u128)
+                        as u64,
+                ),
+                _ if recovered_bytes > 0 => Some(
+                    ((recovered_points as u128 * r.length as u128) / recovered_bytes as u128)
+                        as u64,
+                ),
+                _ => None,
+            };
+        }
+        let data_ok = outcomes.iter().filter(|o| o.is_ok()).count() as u64;
+        let data_bad = outcomes.len() as u64 - data_ok;
+        let rd_bad = tombstone_damage.len() as u64;
+        let rd_ok = self.range_del_units.len() as u64 - rd_bad;
+        let bad_at: HashSet<u64> = tombstone_damage.iter().map(|r| r.offset).collect();
+        let carved_units = self
+            .units
+            .iter()
+            .zip(outcomes)
+            .filter(|(u, o)| matches!(u.origin, Origin::Carved(_)) && o.is_ok())
+            .count()
+            + self
+                .range_del_units
+                .iter()
+                .filter(|u| {
+                    matches!(u.origin, Origin::Carved(_)) && !bad_at.contains(&u.handle.offset)
+                })
+                .count();
+        let ok = self.blocks_ok_structure + self.blocks_carved_other + data_ok + rd_ok;
+        let bad = self.blocks_damaged_structure + data_bad + rd_bad;
+        let blocks = BlockCounts {
+            total: ok + bad,
+            ok,
+            damaged: bad,
+            carved: carved_units as u64 + self.blocks_carved_other,
+            unverified: self.blocks_unverified
+                + self
+                    .units
+                    .iter()
+                    .zip(outcomes)
+                    .filter(|(u, o)| {
+                        matches!(u.origin, Origin::Indexed(_)) && u.unverified() && o.is_ok()
+                    })
+                    .count() as u64,
+        };
+        let mut notes = self.notes.clone();
+        if let (Some(e), true) = (self.expected_entries, damaged.is_empty()) {
+            if e != recovered {
+                notes.push(format!(
+                    "the properties block says {e} entries but {recovered} were read from intact blocks"
+                ));
+            }
+        }
+        let status = if let Some(u) = &self.unsupported {
+            notes.push(u.kind.to_string());
+            Status::Unsupported
+        } else if damaged.is_empty() {
+            Status::Ok
+        } else if recovered == 0 && blocks.ok == 0 {
+            Status::Unreadable
+        } else {
+            Status::Damaged
+        };
+        FileReport {
+            path: self.path.display().to_string(),
+            size: self.file.len() as u64,
+            status,
+            format: self.format.clone(),
+            format_version: self.format_version,
+            checksum_type: self.checksum_type,
+            method: self.method,
+            blocks,
+            entries: EntryCounts {
+                recovered,
+                range_tombstones: tombstones.len() as u64,
+                unverified: unverified_entries,
+                expected: self.expected_entries,
+            },
+            damaged,
+            notes,
+        }
+    }
+
+    /// Bound the user keys a damaged byte range `[a, z)` may have held by the readable data blocks
+    /// on either side (file order is key order for data blocks).
+    fn lost_keys_around(
+        &self,
+        a: u64,
+        z: u64,
+        outcomes: &[UnitOutcome],
+        indexed: bool,
+    ) -> LostKeys {
+        let before = self.units.partition_point(|u| u.handle.offset < a);
+        let after = self.units.partition_point(|u| u.handle.offset < z);
+        let prev = (0..before).rev().find(|&i| outcomes[i].is_ok());
+        let next = (after..self.units.len()).find(|&i| outcomes[i].is_ok());
+        // Adjacent neighbours (nothing unreadable between them and the range) give exact bounds.
+        let mut exact = true;
+        let from = match prev {
+            Some(i) => {
+                exact &= i + 1 == before
+                    || self.units[i + 1..before]
+                        .iter()
+                        .all(|u| u.handle.offset >= a);
+                self.edge_key(i, true)
+            }
+            None => {
+                exact &= indexed && before == 0;
+                None
+            }
+        };
+        let to = match next {
+            Some(i) => {
+                exact &= i == after;
+                self.edge_key(i, false)
+            }
+            None => {
+                exact &= indexed && after == self.units.len();
+                None
+            }
+        };
+        LostKeys {
+            from: from.map(hex::encode),
+            to: to.map(hex::encode),
+            exact,
+        }
+    }
+}
+
+const ZSTD_DICT_MAGIC: [u8; 4] = [0x37, 0xa4, 0x30, 0xec];
+
+fn flavor_of(b: &CarvedBlock, known: Option<Flavor>) -> Flavor {
+    match known {
+        Some(Flavor::LevelDb) => Flavor::LevelDb,
+        _ => Flavor::RocksDb {
+            size_prefixed: b.size_prefixed,
+        },
+    }
+}
+
+/// The parts of `[0, end)` that no interval in `covered` touches.
+fn complement(covered: &mut [(u64, u64)], end: u64) -> Vec<(u64, u64)> {
+    complement_within(covered, 0, end)
+}
+
+fn complement_within(covered: &mut [(u64, u64)], start: u64, end: u64) -> Vec<(u64, u64)> {
+    covered.sort_unstable();
+    let mut out = Vec::new();
+    let mut pos = start;
+    for &(a, z) in covered.iter() {
+        if a > pos {
+            out.push((pos, a.min(end)));
+        }
+        pos = pos.max(z);
+        if pos >= end {
+            break;
+        }
+    }
+    if pos < end {
+        out.push((pos, end));
+    }
+    out.retain(|(a, z)| z > a);
+    out
+}
+
+/// A value that is exactly a block handle (optionally followed by a length-prefixed first key).
+fn exact_handle(v: &[u8]) -> Option<BlockHandle> {
+    let (h, n) = BlockHandle::decode(v)?;
+    if n == v.len() {
+        return Some(h);
+    }
+    let (len, m) = varint::decode_u32(&v[n..])?;
+    (n + m + len as usize == v.len()).then_some(h)
+}
+
+const META_PREFIXES: [&str; 4] = ["rocksdb.", "filter.", "fullfilter.", "partitionedfilter."];
+
+/// Decide what a carved block holds (format-specs/carving.md §7.2).
+fn classify(
+    file: &[u8],
+    b: &CarvedBlock,
+    flavor: Option<Flavor>,
+    dict: Option<&[u8]>,
+    cmp: UserComparator,
+    starts: &HashSet<(u64, u64)>,
+) -> CarvedKind {
+    let off = b.handle.offset;
+    let data = &file[off as usize..(off + b.handle.size) as usize];
+    let fl = flavor_of(b, flavor);
+    let comp = Compression::from_byte(b.compression_byte, fl);
+    let mut contents = compress::decompress(comp, data, fl, &[], MAX_BLOCK_SIZE);
+    if contents.is_err() {
+        if let Some(d) = dict {
+            contents = compress::decompress(comp, data, fl, d, MAX_BLOCK_SIZE);
+        }
+    }
+    let contents = match contents {
+        Ok(c) => c,
+        Err(e) => return CarvedKind::Unreadable(format!("{}: {}", e.codec, e.msg)),
+    };
+    if b.compression_byte == 0 && contents.starts_with(&ZSTD_DICT_MAGIC) {
+        return CarvedKind::CompressionDict;
+    }
+    // Generic block with standard entries?
+    let mut keys: Vec<Vec<u8>> = Vec::new();
+    let mut handles: Vec<Option<BlockHandle>> = Vec::new();
+    let mut standard_ok = false;
+    if let Ok(mut it) = EntryIter::new(&contents, EntryFormat::Standard) {
+        standard_ok = true;
+        while let Some(e) = it.next() {
+            match e {
+                Ok(e) => {
+                    keys.push(e.key.to_vec());
+                    handles.push(exact_handle(e.value));
+                }
+                Err(_) => {
+                    standard_ok = false;
+                    break;
+                }
+            }
+        }
+        standard_ok &= !keys.is_empty();
+    }
+    if standard_ok {
+        let all_handles = handles.iter().all(|h| h.is_some());
+        let named = keys.iter().all(|k| {
+            std::str::from_utf8(k).is_ok_and(|s| META_PREFIXES.iter().any(|p| s.starts_with(p)))
+        });
+        if named && all_handles {
+            return CarvedKind::Metaindex;
+        }
+        if named {
+            return match Properties::parse(&contents) {
+                Ok(p) => CarvedKind::Properties(Box::new(p)),
+                Err(_) => CarvedKind::Other,
+            };
+        }
+        if all_handles && handles_plausible(&handles, off, starts) {
+            return CarvedKind::Index;
+        }
+        let parsed: Vec<_> = keys.iter().map(|k| ikey::parse(k)).collect();
+        if parsed
+            .iter()
+            .all(|p| p.is_some_and(|p| p.vtype == vtype::RANGE_DELETION))
+        {
+            return CarvedKind::RangeDel;
+        }
+        if parsed
+            .iter()
+            .all(|p| p.is_some_and(|p| ikey::is_table_point_type(p.vtype)))
+            && keys
+                .windows(2)
+                .all(|w| cmp.compare_internal(&w[0], &w[1]) != Some(std::cmp::Ordering::Greater))
+        {
+            return CarvedKind::Data;
+        }
+    }
+    for first_key in [false, true] {
+        for user_keys in [true, false] {
+            let fmt = IndexFormat {
+                user_keys,
+                delta_values: true,
+                first_key,
+            };
+            if let Ok(v) = decode_index_block(&contents, fmt) {
+                let hs: Vec<_> = v.iter().map(|e| Some(e.handle)).collect();
+                if !v.is_empty() && handles_plausible(&hs, off, starts) {
+                    return CarvedKind::Index;
+                }
+            }
+        }
+    }
+    CarvedKind::Other
+}
+
+/// Index values point backwards, in increasing order, at non-overlapping ranges of the file.
+fn handles_plausible(
+    hs: &[Option<BlockHandle>],
+    block_offset: u64,
+    starts: &HashSet<(u64, u64)>,
+) -> bool {
+    let mut prev_end = 0u64;
+    let mut any_match = false;
+    for h in hs.iter().flatten() {
+        let end = h.offset.saturating_add(h.size).saturating_add(TRAILER_LEN);
+        if h.offset < prev_end || end > block_offset {
+            return false;
+        }
+        any_match |= starts.contains(&(h.offset, h.size));
+        prev_end = end;
+    }
+    // One handle pointing exactly at a carved block settles it; otherwise the shape must hold for
+    // at least two entries.
+    any_match || hs.len() >= 2
+}
