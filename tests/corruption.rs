@@ -154,6 +154,7 @@ fn a_bit_flip_in_any_block_is_reported_at_that_block_and_only_that_data_is_lost(
                     path.display(),
                     report.damaged
                 );
+                assert_eq!(errs.len(), 1, "{}: {:?}", path.display(), report.damaged);
                 assert_eq!(errs[0].offset, h.offset);
                 assert_eq!(errs[0].length, h.size + 5);
                 assert!(

@@ -128,9 +128,13 @@ struct Scanner<'f, 'h> {
     hints: &'h CarveHints<'h>,
     checksum: Option<ChecksumType>,
     base: Option<u32>,
+    /// The base was derived from two blocks, not read from a footer: offsets in the input may be
+    /// shifted (a fragment), so a block that fails it is not thereby damaged (§3.2).
+    base_derived: bool,
     flavor: Option<Flavor>,
-    /// Derived (type, base) pairs and the block offset that produced them (§3.2).
-    tally: HashMap<(ChecksumType, u32), usize>,
+    /// Derived (type, base) pairs and where the candidates that implied them end (trailer
+    /// included) (§3.2).
+    tally: HashMap<(ChecksumType, u32), Vec<usize>>,
     /// Compression bytes of accepted compressed blocks; once one is known only it (and none) is tried.
     seen_codec: Option<u8>,
     largest: usize,
@@ -142,6 +146,32 @@ struct Scanner<'f, 'h> {
 
 /// Scan `file[start..end]` for blocks (§1-§6). Never panics and does bounded work.
 pub fn carve(file: &[u8], start: u64, end: u64, hints: &CarveHints<'_>) -> CarveOutcome {
+    let first = scan(file, start, end, hints, false);
+    // A context base learned from two blocks: scan again with it, so that blocks seen before it was
+    // known (and rejected for not decoding on their own, e.g. for want of a dictionary) are verified
+    // too (§3.2).
+    if hints.base_context.is_none() {
+        if let (Some(t), Some(b)) = (first.checksum, first.base_context) {
+            if b != 0 {
+                let again = CarveHints {
+                    checksum: Some(t),
+                    base_context: Some(b),
+                    ..*hints
+                };
+                return scan(file, start, end, &again, true);
+            }
+        }
+    }
+    first
+}
+
+fn scan(
+    file: &[u8],
+    start: u64,
+    end: u64,
+    hints: &CarveHints<'_>,
+    base_derived: bool,
+) -> CarveOutcome {
     let end = (end.min(file.len() as u64)) as usize;
     let start = (start as usize).min(end);
     let span = (end - start) as u64;
@@ -150,6 +180,7 @@ pub fn carve(file: &[u8], start: u64, end: u64, hints: &CarveHints<'_>) -> Carve
         hints,
         checksum: hints.checksum,
         base: hints.base_context,
+        base_derived,
         flavor: hints.flavor,
         tally: HashMap::new(),
         seen_codec: None,
@@ -161,19 +192,10 @@ pub fn carve(file: &[u8], start: u64, end: u64, hints: &CarveHints<'_>) -> Carve
     let mut out = CarveOutcome::default();
     let mut s = start;
     let mut chained = false;
-    let mut hint: Option<usize> = None;
     while s + TRAILER < end {
         if sc.work > sc.budget {
             out.exhausted_at = Some(s as u64);
             break;
-        }
-        if let Some(h) = hint.take() {
-            // A damaged block measured its own end; try the next block right there first.
-            if let Some(b) = sc.try_at(h, end, true, &mut out) {
-                s = b;
-                chained = true;
-                continue;
-            }
         }
         if !chained {
             s = skip_zero_pairs(file, s, end);
@@ -181,21 +203,15 @@ pub fn carve(file: &[u8], start: u64, end: u64, hints: &CarveHints<'_>) -> Carve
                 break;
             }
         }
-        let before = out.suspects.len();
+        // A damaged block that measures its own end becomes a suspect; the scan still goes on byte
+        // by byte through it (a suspect measured from a wrong start may hide intact blocks), and it is
+        // kept only if an accepted block starts right after it and none overlaps it.
         match sc.try_at(s, end, chained, &mut out) {
             Some(next) => {
                 s = next;
                 chained = true;
             }
             None => {
-                // A damaged block that measured its own end: the next block should start right after
-                // it (kept as damage with a known extent only if one does).
-                if out.suspects.len() > before {
-                    hint = out
-                        .suspects
-                        .last()
-                        .map(|x| x.handle.end_with_trailer(TRAILER_LEN) as usize);
-                }
                 s += 1;
                 chained = false;
             }
@@ -297,14 +313,12 @@ impl Scanner<'_, '_> {
             let trust = match j {
                 Judgement::Verified => Some(Trust::Checksum),
                 Judgement::Pending(implied) => {
-                    if self.well_formed(s, c) {
-                        for tb in implied {
-                            self.tally.entry(tb).or_insert(s);
-                        }
-                        Some(Trust::BaseUnknown)
-                    } else {
-                        None
+                    // Every measured candidate is a witness (it may not decode on its own, e.g. for
+                    // want of a dictionary); acceptance still needs well-formed contents.
+                    for tb in implied {
+                        self.tally.entry(tb).or_default().push(c.end + TRAILER);
                     }
+                    self.well_formed(s, c).then_some(Trust::BaseUnknown)
                 }
                 Judgement::NoChecksum => self.well_formed(s, c).then_some(Trust::StructureOnly),
                 Judgement::Failed(stored, computed) => {
@@ -320,6 +334,11 @@ impl Scanner<'_, '_> {
                 }
             };
             if let Some(trust) = trust {
+                if trust == Trust::Checksum && s == 0 {
+                    // A block verified at offset 0 of the input: offsets are not shifted, so the
+                    // learned base is the file's own and a mismatch is damage again (§3.2).
+                    self.base_derived = false;
+                }
                 if c.ctype != 0 {
                     self.seen_codec = Some(c.ctype);
                     if self.flavor.is_none() {
@@ -369,6 +388,10 @@ impl Scanner<'_, '_> {
                         self.checksum = Some(t);
                         return Judgement::Verified;
                     }
+                    if self.base_derived {
+                        let fold = (s as u32).wrapping_add(((s as u64) >> 32) as u32);
+                        pending.push((t, stored.wrapping_sub(raw) ^ fold));
+                    }
                     first_fail.get_or_insert((stored, want));
                 }
                 None => {
@@ -380,10 +403,13 @@ impl Scanner<'_, '_> {
                     // stored = raw + (base ^ fold(offset)): solve for the base (§3.2).
                     let fold = (s as u32).wrapping_add(((s as u64) >> 32) as u32);
                     let b = stored.wrapping_sub(raw) ^ fold;
-                    if let Some(&other) = self.tally.get(&(t, b)) {
-                        if other != s {
+                    // Confirmed only by a witness that ends exactly where this block starts: two
+                    // adjacent blocks agreeing on a 32-bit base do not happen by chance.
+                    if let Some(ends) = self.tally.get(&(t, b)) {
+                        if ends.contains(&s) {
                             self.checksum = Some(t);
                             self.base = Some(b);
+                            self.base_derived = b != 0;
                             return Judgement::Verified;
                         }
                     }
@@ -422,7 +448,7 @@ impl Scanner<'_, '_> {
                 .wrapping_add(checksum::context_modifier(b, s as u64));
             if want == stored {
                 blk.trust = Trust::Checksum;
-            } else {
+            } else if !self.base_derived {
                 demoted.push(SuspectBlock {
                     handle: blk.handle,
                     compression_byte: blk.compression_byte,
@@ -527,7 +553,13 @@ impl Scanner<'_, '_> {
         let f = &self.file[..max_end];
         let allow = |c: u8| match self.seen_codec {
             None => true,
-            Some(x) => x == c || (x == 4 && c == 5) || (x == 5 && c == 4) || (x == 7 && c == 0x40),
+            Some(x) => {
+                x == c
+                    || (x == 4 && c == 5)
+                    || (x == 5 && c == 4)
+                    || (x == 7 && c == 0x40)
+                    || (x == 0x40 && c == 7)
+            }
         };
         let leveldb = self.flavor == Some(Flavor::LevelDb);
         let dict_len = self.hints.dict.map_or(0, |d| d.len());
@@ -586,8 +618,18 @@ impl Scanner<'_, '_> {
                         }
                     }
                 }
-                if pre && (allow(7) || allow(0x40)) && f.len() >= x + 4 && f[x..x + 4] == ZSTD_MAGIC
+                // zstd carries the size prefix in every format_version (compression.md §4.6).
+                let zx = match varint::decode_u32(&f[s..]) {
+                    Some((u, n)) if u > 0 => s + n,
+                    _ => usize::MAX,
+                };
+                if pre == prefixed[0]
+                    && (allow(7) || allow(0x40))
+                    && zx != usize::MAX
+                    && f.len() >= zx + 4
+                    && f[zx..zx + 4] == ZSTD_MAGIC
                 {
+                    let x = zx;
                     if let Ok(n) = zstd::zstd_safe::find_frame_compressed_size(&f[x..]) {
                         for t in [7u8, 0x40] {
                             cands.push(Cand {

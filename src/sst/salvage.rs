@@ -241,7 +241,7 @@ fn region(offset: u64, length: u64, kind: &str, error: DamageError) -> DamagedRe
 }
 
 /// Find a footer that is not at the very end (bytes appended after the table): the last position
-/// where a block-based magic number ends a decodable footer whose table opens.
+/// where a block-based magic number ends a decodable footer.
 fn find_inner_footer(file: &[u8]) -> Option<usize> {
     let magics = [
         BLOCK_BASED_MAGIC.to_le_bytes(),
@@ -312,8 +312,17 @@ impl<'a> Salvage<'a> {
                     footer::decode(&file[..end]).ok()
                 }
                 None => {
-                    s.notes
-                        .push(format!("no footer: {} (the whole file is carved)", e.kind));
+                    s.regions.push(region(
+                        file.len() as u64,
+                        0,
+                        "footer",
+                        DamageError::Decode {
+                            message: format!(
+                                "no footer at the end of the file ({}): the table is carved",
+                                e.kind
+                            ),
+                        },
+                    ));
                     None
                 }
             },
@@ -367,7 +376,11 @@ impl<'a> Salvage<'a> {
             s.dict = t.compression_dict();
             s.global_seqno = t.global_seqno;
             s.expected_entries = t.properties.as_ref().and_then(|p| p.num_entries());
-            hints.flavor = Some(t.ctx.flavor);
+            // LevelDB and RocksDB format_version 0 share a magic; without a readable metaindex the
+            // flavor is a guess, so carving tries both.
+            let flavor_known = !(t.footer.magic == footer::TableMagic::LegacyBlockBased
+                && (t.metaindex.is_empty() || t.metaindex_damaged));
+            hints.flavor = flavor_known.then_some(t.ctx.flavor);
             hints.comparator = t.comparator;
             hints.dict = t.compression_dict();
             for (i, d) in t.data_blocks.iter().enumerate() {
@@ -378,7 +391,55 @@ impl<'a> Salvage<'a> {
                     checksummed: t.ctx.checksum_type != ChecksumType::None,
                 });
             }
-            if let Some(h) = t.range_del_handle() {
+            // A damaged metaindex may name blocks wrongly: its meta blocks are found by carving.
+            let meta_trusted = !t.metaindex_damaged;
+            // Without the properties block the index type is a guess (a plain binary index is assumed):
+            // if the first block the index lists is not a data block, the guess is wrong (e.g. a
+            // partitioned index) and the index is not used at all (carving.md §7.1).
+            let mut index_trusted = true;
+            if t.properties.is_none() && t.format == super::table::TableFormat::RocksDb {
+                // Judge by the first listed block whose checksum holds (a damaged one says nothing).
+                let listed: HashSet<(u64, u64)> = s
+                    .units
+                    .iter()
+                    .map(|u| (u.handle.offset, u.handle.size))
+                    .collect();
+                let first = s.units.iter().find_map(|u| {
+                    let raw = read_raw(view, u.handle, "data block").ok()?;
+                    raw.verify(&t.ctx).ok()?;
+                    Some(CarvedBlock {
+                        handle: u.handle,
+                        compression_byte: raw.compression_byte,
+                        trust: Trust::Checksum,
+                        size_prefixed: !matches!(
+                            u.flavor,
+                            Flavor::RocksDb {
+                                size_prefixed: false
+                            } | Flavor::LevelDb
+                        ),
+                    })
+                });
+                if let Some(first) = first {
+                    let kind = classify(
+                        view,
+                        &first,
+                        Some(t.ctx.flavor),
+                        s.dict,
+                        t.comparator,
+                        &listed,
+                    );
+                    if kind != CarvedKind::Data {
+                        index_trusted = false;
+                        s.units.clear();
+                        s.notes.push(
+                            "the properties block is unreadable and the blocks the index lists are not data \
+                             blocks: the index is ignored and the data blocks are carved"
+                                .into(),
+                        );
+                    }
+                }
+            }
+            if let Some(h) = t.range_del_handle().filter(|_| meta_trusted) {
                 s.range_del_units.push(Unit {
                     handle: h,
                     origin: Origin::Indexed(usize::MAX),
@@ -393,15 +454,32 @@ impl<'a> Salvage<'a> {
                         .into(),
                 );
             }
-            s.check_structure(&t);
+            let failed = s.check_structure(&t);
+            // Blocks that failed their check are not trusted to be where the structure says: their
+            // bytes are carved like any gap.
             let map = t.block_map();
             let mut covered: Vec<(u64, u64)> = map
                 .iter()
+                .filter(|b| {
+                    if b.kind == BlockKind::Data {
+                        index_trusted
+                    } else {
+                        !failed.contains(&b.handle.offset)
+                    }
+                })
+                .filter(|b| {
+                    meta_trusted
+                        || matches!(
+                            b.kind,
+                            BlockKind::Data | BlockKind::Index | BlockKind::IndexPartition
+                        )
+                })
                 .map(|b| (b.handle.offset, b.handle.end_with_trailer(TRAILER_LEN)))
                 .collect();
             covered.push((t.footer.offset, view_len as u64));
             let gaps = complement(&mut covered, view_len as u64);
-            let structure_lost = !t.index_complete || t.metaindex.is_empty();
+            let structure_lost =
+                !t.index_complete || t.metaindex.is_empty() || !meta_trusted || !index_trusted;
             if structure_lost {
                 s.method = Method::IndexAndCarving;
                 carve_ranges = gaps;
@@ -424,8 +502,8 @@ impl<'a> Salvage<'a> {
             let end = foot.as_ref().map_or(view_len as u64, |f| f.offset);
             carve_ranges = if end > 0 { vec![(0, end)] } else { Vec::new() };
         }
-        for (a, z) in carve_ranges {
-            s.carve_range(view, a, z, &hints);
+        if !carve_ranges.is_empty() {
+            s.carve_ranges(view, &carve_ranges, &hints);
         }
         s.units.sort_by_key(|u| u.handle.offset);
         s.range_del_units.sort_by_key(|u| u.handle.offset);
@@ -434,7 +512,8 @@ impl<'a> Salvage<'a> {
     }
 
     /// Check the trailers of the structure's non-data blocks (data blocks are checked when decoded).
-    fn check_structure(&mut self, t: &Table) {
+    fn check_structure(&mut self, t: &Table) -> HashSet<u64> {
+        let mut failed = HashSet::new();
         for p in &t.problems {
             if !matches!(p.kind, ErrorKind::Checksum { .. }) {
                 let kind = if p.offset == t.footer.metaindex.offset {
@@ -461,6 +540,7 @@ impl<'a> Salvage<'a> {
                     if ok {
                         self.blocks_ok_structure += 1;
                     } else {
+                        failed.insert(b.handle.offset);
                         self.blocks_damaged_structure += 1;
                         self.regions.push(region(
                             b.handle.offset,
@@ -475,6 +555,7 @@ impl<'a> Salvage<'a> {
                     }
                 }
                 Err(e) => {
+                    failed.insert(b.handle.offset);
                     self.blocks_damaged_structure += 1;
                     let len = (self.file.len() as u64).saturating_sub(b.handle.offset);
                     self.regions.push(region(
@@ -486,11 +567,22 @@ impl<'a> Salvage<'a> {
                 }
             }
         }
+        failed
     }
 
     /// Carve one byte range and fold what it found into the plan.
-    fn carve_range(&mut self, view: &'a [u8], a: u64, z: u64, hints: &CarveHints<'a>) {
-        let out = carve::carve(view, a, z, hints);
+    fn carve_ranges(&mut self, view: &'a [u8], ranges: &[(u64, u64)], hints: &CarveHints<'a>) {
+        // Scan every range first: a dictionary found in one range is needed to read blocks of another.
+        let per_range: Vec<(u64, u64, carve::CarveOutcome)> = ranges
+            .iter()
+            .map(|&(a, z)| (a, z, carve::carve(view, a, z, hints)))
+            .collect();
+        let mut out = carve::CarveOutcome::default();
+        for (_, _, o) in &per_range {
+            out.blocks.extend(o.blocks.iter().copied());
+            out.suspects.extend(o.suspects.iter().copied());
+            out.checksum = out.checksum.or(o.checksum);
+        }
         if self.checksum_type.is_none() {
             self.checksum_type = out.checksum;
         }
@@ -514,6 +606,43 @@ impl<'a> Salvage<'a> {
         for b in &out.blocks {
             let k = classify(view, b, learned_flavor, dict, comparator, &starts);
             kinds.push((*b, k));
+        }
+        // A raw-content dictionary has no magic: if verified blocks cannot be decompressed, try each
+        // verified block of unknown kind as the dictionary, and keep one that makes them data.
+        if dict.is_none() {
+            if let Some(victim) = kinds
+                .iter()
+                .position(|(_, k)| matches!(k, CarvedKind::Unreadable(_)))
+            {
+                let vb = kinds[victim].0;
+                let found = kinds.iter().find_map(|(b, k)| {
+                    if *k != CarvedKind::Other
+                        || b.compression_byte != 0
+                        || b.trust != Trust::Checksum
+                    {
+                        return None;
+                    }
+                    let cand =
+                        &view[b.handle.offset as usize..(b.handle.offset + b.handle.size) as usize];
+                    (classify(view, &vb, learned_flavor, Some(cand), comparator, &starts)
+                        == CarvedKind::Data)
+                        .then_some((b.handle.offset, cand))
+                });
+                if let Some((at, d)) = found {
+                    dict = Some(d);
+                    self.notes.push(format!(
+                        "the compression dictionary was identified by carving at offset {at}"
+                    ));
+                    for (b, k) in kinds.iter_mut() {
+                        if matches!(k, CarvedKind::Unreadable(_)) {
+                            *k = classify(view, b, learned_flavor, dict, comparator, &starts);
+                        }
+                        if b.handle.offset == at {
+                            *k = CarvedKind::CompressionDict;
+                        }
+                    }
+                }
+            }
         }
         if self.dict.is_none() {
             self.dict = dict;
@@ -582,13 +711,25 @@ impl<'a> Salvage<'a> {
         }
         if kinds.iter().any(|(b, _)| b.trust == Trust::BaseUnknown) {
             self.notes.push(
-                "the footer (with its context-checksum base) is lost and fewer than two blocks \
-                 confirmed a base: some carved blocks are accepted on structure alone and marked unverified"
+                "the footer (with its context-checksum base) is lost: carved blocks that the base learned \
+                 from adjacent blocks does not verify (or that no base could be learned for) are accepted on \
+                 structure alone, and their entries are marked unverified"
                     .into(),
             );
         }
+        // Damage already reported for a structure block is not reported again as carving damage.
+        let known: Vec<(u64, u64)> = self
+            .regions
+            .iter()
+            .map(|r| (r.offset, r.offset + r.length))
+            .collect();
+        let reported = |a: u64, z: u64| known.iter().any(|&(ka, kz)| ka <= a && z <= kz);
         // Damaged blocks with a measured extent.
-        for x in &out.suspects {
+        for x in out
+            .suspects
+            .iter()
+            .filter(|x| !reported(x.handle.offset, x.handle.end_with_trailer(TRAILER_LEN)))
+        {
             self.blocks_damaged_structure += 1;
             self.regions.push(region(
                 x.handle.offset,
@@ -602,40 +743,58 @@ impl<'a> Salvage<'a> {
             ));
         }
         // Bytes nothing explains.
-        let mut covered: Vec<(u64, u64)> = out
-            .blocks
-            .iter()
-            .map(|b| b.handle)
-            .chain(out.suspects.iter().map(|x| x.handle))
-            .map(|h| (h.offset, h.end_with_trailer(TRAILER_LEN)))
-            .collect();
-        let stop = out.exhausted_at.unwrap_or(z);
-        for (ga, gz) in complement_within(&mut covered, a, stop) {
-            let bytes = &view[ga as usize..gz as usize];
-            let zero = bytes.iter().all(|&x| x == 0);
-            let message = if zero {
-                format!("{} zero bytes: no block could be found", gz - ga)
-            } else {
-                format!(
-                    "{} bytes in which no verifiable block could be found",
-                    gz - ga
-                )
-            };
-            self.regions.push(region(
-                ga,
-                gz - ga,
-                "unknown",
-                DamageError::NoBlockFound { message },
-            ));
+        let mut padding = 0u64;
+        for (a, z, o) in &per_range {
+            let (a, z) = (*a, *z);
+            let mut covered: Vec<(u64, u64)> = o
+                .blocks
+                .iter()
+                .map(|b| b.handle)
+                .chain(o.suspects.iter().map(|x| x.handle))
+                .map(|h| (h.offset, h.end_with_trailer(TRAILER_LEN)))
+                .collect();
+            let stop = o.exhausted_at.unwrap_or(z);
+            for (ga, gz) in complement_within(&mut covered, a, stop) {
+                if reported(ga, gz) {
+                    continue;
+                }
+                let bytes = &view[ga as usize..gz as usize];
+                let zero = bytes.iter().all(|&x| x == 0);
+                // block_align pads with zeros up to the next 4 KiB boundary, where a block starts.
+                let next_is_block = o.blocks.iter().any(|b| b.handle.offset == gz);
+                if zero && gz - ga < 4096 && gz % 4096 == 0 && next_is_block {
+                    padding += gz - ga;
+                    continue;
+                }
+                let message = if zero {
+                    format!("{} zero bytes: no block could be found", gz - ga)
+                } else {
+                    format!(
+                        "{} bytes in which no verifiable block could be found",
+                        gz - ga
+                    )
+                };
+                self.regions.push(region(
+                    ga,
+                    gz - ga,
+                    "unknown",
+                    DamageError::NoBlockFound { message },
+                ));
+            }
+            if let Some(x) = o.exhausted_at {
+                self.regions.push(region(
+                    x,
+                    z - x,
+                    "unknown",
+                    DamageError::NoBlockFound {
+                        message: "not examined: the carving work budget ran out".into(),
+                    },
+                ));
+            }
         }
-        if let Some(x) = out.exhausted_at {
-            self.regions.push(region(
-                x,
-                z - x,
-                "unknown",
-                DamageError::NoBlockFound {
-                    message: "not examined: the carving work budget ran out".into(),
-                },
+        if padding > 0 {
+            self.notes.push(format!(
+                "{padding} zero bytes before 4 KiB-aligned blocks taken as block_align padding"
             ));
         }
     }
@@ -707,7 +866,7 @@ impl<'a> Salvage<'a> {
                     ..region(
                         u.handle.offset,
                         u.handle.size + TRAILER_LEN,
-                        "range_del",
+                        "range-del",
                         DamageError::from_error(&e),
                     )
                 }),

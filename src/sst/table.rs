@@ -189,6 +189,8 @@ pub struct Table<'a> {
     /// False when the index (or the metaindex that locates it, or an index partition) could not be
     /// read: `data_blocks` then lists only part of the table, or nothing.
     pub index_complete: bool,
+    /// The metaindex failed its checksum: its entries were used but may be wrong.
+    pub metaindex_damaged: bool,
     pub problems: Vec<Problem>,
 }
 
@@ -238,8 +240,10 @@ impl<'a> Table<'a> {
         let legacy = footer.magic == TableMagic::LegacyBlockBased;
         // A metaindex that cannot be read leaves the table without properties and (fv6+) without an
         // index: still opened, so that salvage can carve (format-specs/carving.md §7).
+        let mut metaindex_damaged = false;
         let metaindex = match read_metaindex(file, &footer, &provisional, legacy) {
             Ok((m, problem)) => {
+                metaindex_damaged = problem.is_some();
                 problems.extend(problem);
                 m
             }
@@ -303,12 +307,15 @@ impl<'a> Table<'a> {
         let global_seqno = props.and_then(|p| p.global_seqno());
         let dict = match find("rocksdb.compression_dict") {
             Some(h) => match read_raw(file, h, "compression dictionary") {
-                Ok(raw) => {
-                    if let Err(e) = raw.verify(&ctx) {
+                // A damaged dictionary would make every data block decompress to wrong bytes that
+                // no data-block checksum catches (those cover the compressed bytes): never use one.
+                Ok(raw) => match raw.verify(&ctx) {
+                    Ok(()) => Some(raw.data),
+                    Err(e) => {
                         problems.push(e);
+                        None
                     }
-                    Some(raw.data)
-                }
+                },
                 Err(e) => {
                     problems.push(e);
                     None
@@ -337,6 +344,7 @@ impl<'a> Table<'a> {
             partitions: Vec::new(),
             data_blocks: Vec::new(),
             index_complete: true,
+            metaindex_damaged,
             problems,
         };
         if let IndexType::Unknown(x) = index_type {
