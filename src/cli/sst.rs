@@ -484,7 +484,10 @@ fn verify_cmd(a: &VerifyArgs) -> i32 {
         let reports: Vec<FileReport> = files
             .par_iter()
             .filter_map(|f| {
-                let src = Source::open(f).ok()?;
+                let src = match Source::open(f) {
+                    Ok(s) => s,
+                    Err(e) => return Some(FileReport::unreadable(f, &e)),
+                };
                 let plan = Salvage::plan(src.bytes(), f);
                 salvage_dump(&plan, DumpFormat::Jsonl, &mut io::sink()).ok()
             })
@@ -519,7 +522,6 @@ fn dump(a: &DumpArgs) -> i32 {
     let plan = Salvage::plan(src.bytes(), &a.file);
     if let Some(e) = plan.unsupported() {
         eprintln!("rockrescue: {e}");
-        return EXIT_DAMAGE;
     }
     let stdout = io::stdout();
     let fmt = match a.format {
@@ -644,7 +646,13 @@ fn describe_error(e: &DamageError) -> String {
 
 /// Salvage one file: plan, write entries to `out_path`, return the report.
 fn salvage_one(path: &Path, out_path: &Path) -> Result<FileReport, String> {
-    let src = Source::open(path).map_err(|e| e.to_string())?;
+    let src = match Source::open(path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("rockrescue: {e}");
+            return Ok(FileReport::unreadable(path, &e));
+        }
+    };
     src.advise_sequential();
     let plan = Salvage::plan(src.bytes(), path);
     let f = std::fs::File::create(out_path).map_err(|e| format!("{}: {e}", out_path.display()))?;

@@ -184,6 +184,32 @@ pub struct FileReport {
     pub notes: Vec<String>,
 }
 
+impl FileReport {
+    /// The report for a file that could not be read at all (open or map failed).
+    pub fn unreadable(path: &Path, e: &Error) -> FileReport {
+        FileReport {
+            path: path.display().to_string(),
+            size: 0,
+            status: Status::Unreadable,
+            format: None,
+            format_version: None,
+            checksum_type: None,
+            method: Method::Index,
+            blocks: BlockCounts::default(),
+            entries: EntryCounts::default(),
+            damaged: vec![region(
+                e.offset,
+                0,
+                "file",
+                DamageError::Decode {
+                    message: e.kind.to_string(),
+                },
+            )],
+            notes: Vec::new(),
+        }
+    }
+}
+
 /// What decoding one unit gave.
 pub type UnitOutcome = std::result::Result<u64, Error>;
 
