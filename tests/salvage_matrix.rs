@@ -121,10 +121,14 @@ struct Case {
 }
 
 fn flip(c: &Clean, name: &str, at: u64) -> Case {
+    flip_mask(c, name, at, 0x10)
+}
+
+fn flip_mask(c: &Clean, name: &str, at: u64, mask: u8) -> Case {
     let mut image = c.bytes.clone();
-    image[at as usize] ^= 0x10;
+    image[at as usize] ^= mask;
     Case {
-        name: format!("bit flip in {name} at {at}"),
+        name: format!("bit flip ({mask:#04x}) in {name} at {at}"),
         image,
         damaged: vec![(at, at + 1)],
         shift: 0,
@@ -161,8 +165,15 @@ fn cases(c: &Clean) -> Vec<Case> {
         }
         v.push(flip(c, kind.name(), h.offset + h.size / 2));
     }
-    // A byte of the footer's handles (and, for format_version 6+, its checksum).
+    // A byte of the footer's handles (and, for format_version 6+, its checksum); the checksum-type
+    // byte and the format_version turned into other valid values (a footer before format_version 6
+    // has no checksum to reveal that).
     v.push(flip(c, "footer", c.footer.0 + 2));
+    if c.footer.1 == 53 {
+        v.push(flip_mask(c, "footer checksum type", c.footer.0, 0x01));
+        v.push(flip_mask(c, "footer format_version", c.footer.0 + 41, 0x04));
+        v.push(flip_mask(c, "footer format_version", c.footer.0 + 41, 0x02));
+    }
     // A zeroed 4 KiB page in the middle.
     let page_at = ((n / 2) & !4095).min(n.saturating_sub(4096));
     let page_end = (page_at + 4096).min(n);
@@ -412,7 +423,7 @@ fn damage_report_snapshots() {
     let c = clean(&path);
     let mut reports = Vec::new();
     for case in cases(&c) {
-        if case.name.starts_with("bit flip in index partition")
+        if case.name.contains("in index partition")
             || case.name.starts_with("zeroed page")
             || case.name.starts_with("fragment")
         {

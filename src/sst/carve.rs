@@ -146,7 +146,27 @@ struct Scanner<'f, 'h> {
 
 /// Scan `file[start..end]` for blocks (§1-§6). Never panics and does bounded work.
 pub fn carve(file: &[u8], start: u64, end: u64, hints: &CarveHints<'_>) -> CarveOutcome {
-    let first = scan(file, start, end, hints, false);
+    let mut first = scan(file, start, end, hints, false);
+    // Hints from a footer without its own checksum (format_version < 6) may be wrong: a flipped
+    // checksum-type or format_version byte would make every block fail. If nothing verified under
+    // them, scan again knowing nothing (§3.1).
+    let verified = |o: &CarveOutcome| o.blocks.iter().any(|b| b.trust == Trust::Checksum);
+    if (hints.checksum.is_some() || hints.flavor.is_some())
+        && hints.checksum != Some(ChecksumType::None)
+        && !verified(&first)
+    {
+        let blind = CarveHints {
+            checksum: None,
+            base_context: None,
+            flavor: None,
+            ..*hints
+        };
+        let again = carve(file, start, end, &blind);
+        if verified(&again) {
+            first = again;
+        }
+    }
+    let first = first;
     // A context base learned from two blocks: scan again with it, so that blocks seen before it was
     // known (and rejected for not decoding on their own, e.g. for want of a dictionary) are verified
     // too (§3.2).

@@ -391,9 +391,11 @@ impl<'a> Salvage<'a> {
         if let Some(f) = &foot {
             hints.checksum = Some(f.checksum_type);
             hints.base_context = Some(f.base_context_checksum);
-            hints.flavor = Some(Flavor::RocksDb {
-                size_prefixed: f.format_version >= 2,
-            });
+            if f.format_version >= 6 {
+                hints.flavor = Some(Flavor::RocksDb {
+                    size_prefixed: true,
+                });
+            }
         }
         let carve_ranges: Vec<(u64, u64)>;
         if let Some(t) = table {
@@ -404,8 +406,11 @@ impl<'a> Salvage<'a> {
             s.expected_entries = t.properties.as_ref().and_then(|p| p.num_entries());
             // LevelDB and RocksDB format_version 0 share a magic; without a readable metaindex the
             // flavor is a guess, so carving tries both.
+            // A footer before format_version 6 has no checksum, so its format_version (which decides
+            // the framing of compressed payloads) may itself be damaged: carving then tries both.
             let flavor_known = !(t.footer.magic == footer::TableMagic::LegacyBlockBased
-                && (t.metaindex.is_empty() || t.metaindex_damaged));
+                && (t.metaindex.is_empty() || t.metaindex_damaged))
+                && (t.footer.format_version >= 6 || t.ctx.flavor == Flavor::LevelDb);
             hints.flavor = flavor_known.then_some(t.ctx.flavor);
             hints.comparator = t.comparator;
             hints.dict = t.compression_dict();
@@ -542,7 +547,9 @@ impl<'a> Salvage<'a> {
         let mut failed = HashSet::new();
         for p in &t.problems {
             if !matches!(p.kind, ErrorKind::Checksum { .. }) {
-                let kind = if p.offset == t.footer.metaindex.offset {
+                let kind = if p.offset == t.footer.offset {
+                    "footer"
+                } else if p.offset == t.footer.metaindex.offset {
                     "metaindex"
                 } else if p.offset == t.index_handle.offset {
                     "index"
@@ -851,7 +858,25 @@ impl<'a> Salvage<'a> {
             },
         };
         let dict = self.dict.unwrap_or(&[]);
-        raw.contents(&ctx, dict)
+        match raw.contents(&ctx, dict) {
+            // A footer without its own checksum may carry a wrong format_version, and with it the
+            // wrong framing of compressed payloads: a block whose checksum holds is worth the
+            // other framing before it is given up.
+            Err(e) if matches!(e.kind, ErrorKind::Decompress { .. }) => {
+                let other = match ctx.flavor {
+                    Flavor::RocksDb { size_prefixed } => Flavor::RocksDb {
+                        size_prefixed: !size_prefixed,
+                    },
+                    Flavor::LevelDb => return Err(e),
+                };
+                let alt = BlockCtx {
+                    flavor: other,
+                    ..ctx
+                };
+                raw.contents(&alt, dict).map_err(|_| e)
+            }
+            r => r,
+        }
     }
 
     /// Decode data unit `i`, calling `f` for each entry. Returns the number of entries.

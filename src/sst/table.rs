@@ -229,6 +229,59 @@ impl<'a> Table<'a> {
                 ));
             }
         }
+        // A footer before format_version 6 has no checksum of its own, so a damaged checksum-type
+        // byte would make every block look corrupt (or, flipped to "none", unverifiable). The
+        // metaindex trailer tells: if it matches another type and not the named one, use that.
+        let mut footer = footer;
+        if footer.checksum.is_none() {
+            // Both the metaindex and the index trailer must agree (a damaged handle alone points
+            // at bytes that match nothing, or "none" by chance).
+            let raws: Vec<_> = [Some(footer.metaindex), footer.index]
+                .into_iter()
+                .flatten()
+                .filter_map(|h| read_raw(file, h, "block").ok())
+                .collect();
+            let matches = |t: ChecksumType| {
+                raws.len() == 2
+                    && raws.iter().all(|raw| {
+                        if t == ChecksumType::None {
+                            raw.stored_checksum == 0
+                        } else {
+                            checksum::compute(t, raw.data, raw.compression_byte)
+                                == raw.stored_checksum
+                        }
+                    })
+            };
+            let named_fails = raws.len() == 2
+                && raws.iter().all(|raw| {
+                    let t = footer.checksum_type;
+                    if t == ChecksumType::None {
+                        raw.stored_checksum != 0
+                    } else {
+                        checksum::compute(t, raw.data, raw.compression_byte) != raw.stored_checksum
+                    }
+                });
+            if named_fails {
+                let others = [
+                    ChecksumType::Crc32c,
+                    ChecksumType::XxHash,
+                    ChecksumType::XxHash64,
+                    ChecksumType::Xxh3,
+                    ChecksumType::None,
+                ];
+                if let Some(t) = others.into_iter().find(|&t| matches(t)) {
+                    problems.push(Error::corrupt(
+                        footer.offset,
+                        format!(
+                            "the footer names checksum type {} but the blocks carry {t} checksums: \
+                             the footer is damaged ({t} is used)",
+                            footer.checksum_type
+                        ),
+                    ));
+                    footer.checksum_type = t;
+                }
+            }
+        }
         // The metaindex is never compressed; read it with a provisional flavor.
         let provisional = BlockCtx {
             checksum_type: footer.checksum_type,
@@ -272,11 +325,15 @@ impl<'a> Table<'a> {
         let mut properties_seqno_rewritten = false;
         if let Some(h) = props_handle {
             match read_properties(file, h, &ctx) {
-                Ok((p, rewritten, problem)) => {
-                    properties = Some(p);
-                    properties_seqno_rewritten = rewritten;
-                    problems.extend(problem);
-                }
+                // A properties block that fails its checksum is not used: its index type, key
+                // format and comparator would steer every later read (the problem is reported).
+                Ok((p, rewritten, problem)) => match problem {
+                    None => {
+                        properties = Some(p);
+                        properties_seqno_rewritten = rewritten;
+                    }
+                    Some(e) => problems.push(e),
+                },
                 Err(e) => problems.push(e),
             }
         }
