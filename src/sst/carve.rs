@@ -138,8 +138,10 @@ struct Scanner<'f, 'h> {
     /// Compression bytes of accepted compressed blocks; once one is known only it (and none) is tried.
     seen_codec: Option<u8>,
     largest: usize,
-    /// Candidate ends of uncompressed blocks, ascending (§2.2).
-    ends: Vec<usize>,
+    /// Candidate ends of uncompressed blocks, ascending, per chunk of [`ENDS_CHUNK`] bytes (§2.2);
+    /// computed on first need (a file whose blocks are all compressed never needs them).
+    ends: HashMap<usize, Vec<usize>>,
+    range: (usize, usize),
     work: u64,
     budget: u64,
 }
@@ -205,7 +207,8 @@ fn scan(
         tally: HashMap::new(),
         seen_codec: None,
         largest: 0,
-        ends: uncompressed_ends(file, start, end),
+        ends: HashMap::new(),
+        range: (start, end),
         work: 0,
         budget: (64 << 20) + 64 * span,
     };
@@ -269,12 +272,12 @@ fn skip_zero_pairs(file: &[u8], mut s: usize, end: usize) -> usize {
 /// Every position `q` in `[start, end)` where an uncompressed block's trailer could begin: a zero
 /// type byte, preceded by a block footer whose restart array is non-empty and starts with offset 0
 /// (§2.2). Independent of where the block starts, so it is computed once per range.
-fn uncompressed_ends(file: &[u8], start: usize, end: usize) -> Vec<usize> {
+fn uncompressed_ends(file: &[u8], start: usize, from: usize, end: usize) -> Vec<usize> {
     let mut v = Vec::new();
-    let mut q = start + 8;
+    let mut q = from.max(start + 8);
     while q + TRAILER <= end {
         if file[q] == 0 {
-            if let Ok(l) = BlockLayout::parse(&file[start..q]) {
+            if let Some(l) = BlockLayout::parse_opt(&file[start..q]) {
                 let r0 = start + l.restarts_offset;
                 if l.num_restarts >= 1 && fixed32(&file[r0..]) == 0 {
                     v.push(q);
@@ -285,6 +288,13 @@ fn uncompressed_ends(file: &[u8], start: usize, end: usize) -> Vec<usize> {
     }
     v
 }
+
+/// The precomputed ends are built lazily in chunks of this many bytes.
+const ENDS_CHUNK: usize = 1 << 20;
+
+/// At most this many consistent ends are judged per start (§2.2): the true end is the first
+/// consistent one unless the block is damaged.
+const MAX_UNCOMPRESSED_CANDS: usize = 4;
 
 impl Scanner<'_, '_> {
     fn prefixed_guess(&self) -> bool {
@@ -552,20 +562,43 @@ impl Scanner<'_, '_> {
             Some((n, _)) if n > 0 => {}
             _ => return,
         }
-        let from = self.ends.partition_point(|&q| q <= s + 4);
-        let mut i = from;
-        while i < self.ends.len() && self.ends[i] <= max_end {
-            let q = self.ends[i];
-            i += 1;
-            self.work += 16;
-            if plausible_uncompressed(&f[s..q]) {
-                cands.push(Cand {
-                    end: q,
-                    ctype: 0,
-                    size_prefixed: true,
-                });
+        let (rs, re) = self.range;
+        let mut found = Vec::new();
+        let mut chunk = (s + 5 - rs) / ENDS_CHUNK;
+        'chunks: loop {
+            let c0 = rs + chunk * ENDS_CHUNK;
+            if c0 >= re || c0 > max_end {
+                break;
             }
+            let ends = self
+                .ends
+                .entry(chunk)
+                .or_insert_with(|| uncompressed_ends(f, rs, c0, (c0 + ENDS_CHUNK).min(re)));
+            self.work += ENDS_CHUNK as u64 / 64;
+            for &q in ends.iter().filter(|&&q| q > s + 4) {
+                // Past twice the first consistent block's size nothing more is considered: a longer
+                // "block" would have to contain the first one's tail by coincidence.
+                let limit = found
+                    .first()
+                    .map_or(max_end, |&q1| max_end.min(q1 + (q1 - s)));
+                if q > limit {
+                    break 'chunks;
+                }
+                self.work += 16;
+                if plausible_uncompressed(&f[s..q]) {
+                    found.push(q);
+                    if found.len() == MAX_UNCOMPRESSED_CANDS {
+                        break 'chunks;
+                    }
+                }
+            }
+            chunk += 1;
         }
+        cands.extend(found.into_iter().map(|q| Cand {
+            end: q,
+            ctype: 0,
+            size_prefixed: true,
+        }));
     }
 
     /// Compressed candidates: each codec's stream, parsed from `s`, says where it ends (§2.3).
@@ -713,7 +746,7 @@ const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 /// Whether `b` (a block without trailer, starting where the scan assumes) has a consistent footer,
 /// restart array and final run of entries (§2.2).
 fn plausible_uncompressed(b: &[u8]) -> bool {
-    let Ok(l) = BlockLayout::parse(b) else {
+    let Some(l) = BlockLayout::parse_opt(b) else {
         return false;
     };
     let n = l.num_restarts as usize;
@@ -723,7 +756,8 @@ fn plausible_uncompressed(b: &[u8]) -> bool {
     let mut prev = None;
     for i in 0..n {
         let r = l.restart(b, i as u32);
-        if r >= l.keys_end || prev.is_some_and(|p| r <= p) || (i == 0 && r != 0) {
+        // Every restart points at an entry that shares nothing: its first byte is 0.
+        if r >= l.keys_end || prev.is_some_and(|p| r <= p) || (i == 0 && r != 0) || b[r] != 0 {
             return false;
         }
         prev = Some(r);
@@ -942,12 +976,20 @@ fn measure_lz4(f: &[u8], x: usize, u: usize, dict_len: usize) -> Option<usize> {
 fn measure_inflate(f: &[u8], x: usize, u: Option<usize>) -> Option<usize> {
     use flate2::{Decompress, FlushDecompress, Status};
     let first = *f.get(x)?;
-    if (first >> 1) & 3 == 3 {
-        return None; // reserved block type
+    match (first >> 1) & 3 {
+        3 => return None, // reserved block type
+        0 => {
+            // A stored block: LEN and its complement NLEN follow the header byte.
+            let b = f.get(x + 1..x + 5)?;
+            if b[0] != !b[2] || b[1] != !b[3] {
+                return None;
+            }
+        }
+        _ => {}
     }
     let limit = u.unwrap_or(MAX_BLOCK_SIZE) as u64;
     let mut d = Decompress::new(false);
-    let mut buf = vec![0u8; 64 << 10];
+    let mut buf = [0u8; 8 << 10];
     loop {
         let (in0, out0) = (d.total_in(), d.total_out());
         let i = x + in0 as usize;
@@ -974,7 +1016,7 @@ fn measure_bzip2(f: &[u8], x: usize, u: Option<usize>) -> Option<usize> {
     use bzip2::{Decompress, Status};
     let limit = u.unwrap_or(MAX_BLOCK_SIZE) as u64;
     let mut d = Decompress::new(false);
-    let mut buf = vec![0u8; 64 << 10];
+    let mut buf = [0u8; 8 << 10];
     let mut stalls = 0;
     loop {
         let i = x + d.total_in() as usize;

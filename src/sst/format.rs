@@ -38,33 +38,61 @@ pub struct BlockLayout {
     pub hash_buckets: u16,
 }
 
+/// Why a block footer does not parse (kept allocation-free: carving tries it at every position).
+#[derive(Clone, Copy, Debug)]
+enum LayoutError {
+    TooShort(usize),
+    FeatureBits(u32),
+    NoValuesOffset,
+    NoBucketCount,
+    Buckets(u16),
+    Restarts(u32),
+    ValuesPastRestarts(usize),
+}
+
 impl BlockLayout {
     pub fn parse(b: &[u8]) -> Result<BlockLayout, FormatError> {
+        Self::parse_quiet(b).map_err(|(pos, e)| {
+            let msg = match e {
+                LayoutError::TooShort(n) => format!("block of {n} bytes has no footer word"),
+                LayoutError::FeatureBits(w) => {
+                    format!("footer word {w:#010x} has unknown feature bits")
+                }
+                LayoutError::NoValuesOffset => "no room for the values-section offset".to_string(),
+                LayoutError::NoBucketCount => "no room for the hash index bucket count".to_string(),
+                LayoutError::Buckets(n) => format!("hash index with {n} buckets does not fit"),
+                LayoutError::Restarts(n) => format!("{n} restarts do not fit in the block"),
+                LayoutError::ValuesPastRestarts(v) => {
+                    format!("values section offset {v} is past the restart array")
+                }
+            };
+            ferr(pos, msg)
+        })
+    }
+
+    /// [`BlockLayout::parse`] without building an error message.
+    pub fn parse_opt(b: &[u8]) -> Option<BlockLayout> {
+        Self::parse_quiet(b).ok()
+    }
+
+    fn parse_quiet(b: &[u8]) -> Result<BlockLayout, (usize, LayoutError)> {
         if b.len() < 4 {
-            return Err(ferr(
-                0,
-                format!("block of {} bytes has no footer word", b.len()),
-            ));
+            return Err((0, LayoutError::TooShort(b.len())));
         }
         let mut end = b.len() - 4;
-        let mut word = fixed32(&b[end..]);
+        let raw = fixed32(&b[end..]);
+        let mut word = raw;
         let hash_index = word & HASH_INDEX_BIT != 0;
         let separated = word & SEPARATED_KV_BIT != 0;
         word &= !(HASH_INDEX_BIT | SEPARATED_KV_BIT | UNIFORM_KEYS_BIT);
         if word > MAX_RESTARTS {
-            return Err(ferr(
-                end,
-                format!(
-                    "footer word {:#010x} has unknown feature bits",
-                    fixed32(&b[end..])
-                ),
-            ));
+            return Err((end, LayoutError::FeatureBits(raw)));
         }
         let num_restarts = word;
         let mut values_offset = None;
         if separated {
             if end < 4 {
-                return Err(ferr(end, "no room for the values-section offset"));
+                return Err((end, LayoutError::NoValuesOffset));
             }
             end -= 4;
             values_offset = Some(fixed32(&b[end..]) as usize);
@@ -72,32 +100,23 @@ impl BlockLayout {
         let mut hash_buckets = 0;
         if hash_index {
             if end < 2 {
-                return Err(ferr(end, "no room for the hash index bucket count"));
+                return Err((end, LayoutError::NoBucketCount));
             }
             hash_buckets = u16::from_le_bytes([b[end - 2], b[end - 1]]);
             let need = 2 + hash_buckets as usize;
             if hash_buckets == 0 || end < need {
-                return Err(ferr(
-                    end - 2,
-                    format!("hash index with {hash_buckets} buckets does not fit"),
-                ));
+                return Err((end - 2, LayoutError::Buckets(hash_buckets)));
             }
             end -= need;
         }
         let restart_bytes = num_restarts as usize * 4;
         if end < restart_bytes {
-            return Err(ferr(
-                end,
-                format!("{num_restarts} restarts do not fit in the block"),
-            ));
+            return Err((end, LayoutError::Restarts(num_restarts)));
         }
         let restarts_offset = end - restart_bytes;
         let keys_end = match values_offset {
             Some(v) if v > restarts_offset => {
-                return Err(ferr(
-                    restarts_offset,
-                    format!("values section offset {v} is past the restart array"),
-                ))
+                return Err((restarts_offset, LayoutError::ValuesPastRestarts(v)))
             }
             Some(v) => v,
             None => restarts_offset,

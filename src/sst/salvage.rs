@@ -6,6 +6,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::block::{read_raw, BlockCtx};
@@ -636,10 +637,12 @@ impl<'a> Salvage<'a> {
                 dict = Some(raw);
             }
         }
-        for b in &out.blocks {
-            let k = classify(view, b, learned_flavor, dict, comparator, &starts);
-            kinds.push((*b, k));
-        }
+        kinds.par_extend(out.blocks.par_iter().map(|b| {
+            (
+                *b,
+                classify(view, b, learned_flavor, dict, comparator, &starts),
+            )
+        }));
         // A raw-content dictionary has no magic: if verified blocks cannot be decompressed, try each
         // verified block of unknown kind as the dictionary, and keep one that makes them data.
         if dict.is_none() {
@@ -1192,31 +1195,53 @@ fn classify(
     if b.compression_byte == 0 && contents.starts_with(&ZSTD_DICT_MAGIC) {
         return CarvedKind::CompressionDict;
     }
-    // Generic block with standard entries?
-    let mut keys: Vec<Vec<u8>> = Vec::new();
-    let mut handles: Vec<Option<BlockHandle>> = Vec::new();
+    // Generic block with standard entries? One pass, no per-entry allocation: the shape facts are
+    // gathered as flags (handles are kept only while every value is one).
     let mut standard_ok = false;
+    let mut n = 0usize;
+    let mut named = true;
+    let mut handles: Vec<Option<BlockHandle>> = Vec::new();
+    let mut all_handles = true;
+    let mut all_range_del = true;
+    let mut all_points = true;
+    let mut ordered = true;
+    let mut prev: Vec<u8> = Vec::new();
     if let Ok(mut it) = EntryIter::new(&contents, EntryFormat::Standard) {
         standard_ok = true;
         while let Some(e) = it.next() {
-            match e {
-                Ok(e) => {
-                    keys.push(e.key.to_vec());
-                    handles.push(exact_handle(e.value));
+            let Ok(e) = e else {
+                standard_ok = false;
+                break;
+            };
+            n += 1;
+            if named {
+                named = std::str::from_utf8(e.key)
+                    .is_ok_and(|s| META_PREFIXES.iter().any(|p| s.starts_with(p)));
+            }
+            if all_handles {
+                let h = exact_handle(e.value);
+                all_handles = h.is_some();
+                handles.push(h);
+            }
+            match ikey::parse(e.key) {
+                Some(p) => {
+                    all_range_del &= p.vtype == vtype::RANGE_DELETION;
+                    all_points &= ikey::is_table_point_type(p.vtype);
                 }
-                Err(_) => {
-                    standard_ok = false;
-                    break;
+                None => {
+                    all_range_del = false;
+                    all_points = false;
                 }
             }
+            if all_points && n > 1 {
+                ordered &= cmp.compare_internal(&prev, e.key) != Some(std::cmp::Ordering::Greater);
+            }
+            prev.clear();
+            prev.extend_from_slice(e.key);
         }
-        standard_ok &= !keys.is_empty();
+        standard_ok &= n > 0;
     }
     if standard_ok {
-        let all_handles = handles.iter().all(|h| h.is_some());
-        let named = keys.iter().all(|k| {
-            std::str::from_utf8(k).is_ok_and(|s| META_PREFIXES.iter().any(|p| s.starts_with(p)))
-        });
         if named && all_handles {
             return CarvedKind::Metaindex;
         }
@@ -1229,20 +1254,10 @@ fn classify(
         if all_handles && handles_plausible(&handles, off, starts) {
             return CarvedKind::Index;
         }
-        let parsed: Vec<_> = keys.iter().map(|k| ikey::parse(k)).collect();
-        if parsed
-            .iter()
-            .all(|p| p.is_some_and(|p| p.vtype == vtype::RANGE_DELETION))
-        {
+        if all_range_del {
             return CarvedKind::RangeDel;
         }
-        if parsed
-            .iter()
-            .all(|p| p.is_some_and(|p| ikey::is_table_point_type(p.vtype)))
-            && keys
-                .windows(2)
-                .all(|w| cmp.compare_internal(&w[0], &w[1]) != Some(std::cmp::Ordering::Greater))
-        {
+        if all_points && ordered {
             return CarvedKind::Data;
         }
     }
