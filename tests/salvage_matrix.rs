@@ -436,3 +436,70 @@ fn damage_report_snapshots() {
     assert_eq!(reports.len(), 3);
     insta::assert_json_snapshot!("salvage_partitioned_reports", reports);
 }
+
+/// With the opt-in, the entries of a data block whose checksum fails but which still decodes are
+/// written too, each marked `"unverified":true,"damaged":true`, and counted in the report; every
+/// unmarked entry is still one of the clean table's.
+#[test]
+fn damaged_blocks_are_written_only_on_request_and_marked() {
+    use rockrescue::export::dump::{salvage_dump_with, SalvageOptions};
+    let mut written_anyway = 0u64;
+    for (path, _) in common::corpus_tables() {
+        let c = clean(&path);
+        if !c.checksummed || c.data.len() < 2 {
+            continue;
+        }
+        let case = cases(&c).into_iter().next().unwrap();
+        assert!(case.name.contains("a data block"), "{}", case.name);
+        let plan = Salvage::plan(&case.image, &path);
+        let mut out = Vec::new();
+        let opts = SalvageOptions {
+            damaged_blocks: true,
+        };
+        let report = salvage_dump_with(&plan, DumpFormat::Jsonl, &mut out, opts).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let clean_lines: std::collections::HashSet<&str> = c
+            .data
+            .iter()
+            .flat_map(|d| d.2.iter().map(String::as_str))
+            .chain(
+                c.range_del
+                    .iter()
+                    .flat_map(|r| r.2.iter().map(String::as_str)),
+            )
+            .collect();
+        let marked = ",\"unverified\":true,\"damaged\":true";
+        let mut n_marked = 0u64;
+        for l in out.lines() {
+            if l.ends_with(&format!("{marked}}}")) {
+                n_marked += 1;
+            } else {
+                assert!(
+                    clean_lines.contains(l.replace(MARK, "").as_str()),
+                    "{}: unmarked line not in the clean table: {l}",
+                    path.display()
+                );
+            }
+        }
+        let in_report: u64 = report
+            .damaged
+            .iter()
+            .filter_map(|d| d.entries_written_unverified)
+            .sum();
+        assert_eq!(n_marked, in_report, "{}", path.display());
+        written_anyway += n_marked;
+        // Without the opt-in nothing from the damaged block is written.
+        let mut plain = Vec::new();
+        let r = salvage_dump(&plan, DumpFormat::Jsonl, &mut plain).unwrap();
+        assert!(!String::from_utf8(plain).unwrap().contains("\"damaged\""));
+        assert!(r
+            .damaged
+            .iter()
+            .all(|d| d.entries_written_unverified.is_none()));
+    }
+    // Most one-bit flips leave the block decodable.
+    assert!(
+        written_anyway > 100,
+        "only {written_anyway} entries written from damaged blocks"
+    );
+}

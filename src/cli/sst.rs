@@ -8,7 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use rockrescue::export::dump::{salvage_dump, DumpFormat};
+use rockrescue::export::dump::{salvage_dump, salvage_dump_with, DumpFormat, SalvageOptions};
 use rockrescue::io::Source;
 use rockrescue::sst::block::read_raw;
 use rockrescue::sst::properties::PropValue;
@@ -65,6 +65,11 @@ pub struct SalvageArgs {
     /// Print the damage report as JSON on stdout instead of the human summary.
     #[arg(long)]
     json: bool,
+    /// Also write the entries of data blocks whose checksum fails but that still decompress and
+    /// decode, marked "unverified":true,"damaged":true. They may contain altered bytes; by default
+    /// nothing from a damaged block is written.
+    #[arg(long)]
+    include_damaged: bool,
 }
 
 #[derive(Args)]
@@ -109,6 +114,11 @@ pub struct DumpArgs {
     /// Write the damage report (format-specs/damage-report.md) to this file.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
+    /// Also write the entries of data blocks whose checksum fails but that still decompress and
+    /// decode, marked "unverified":true,"damaged":true. They may contain altered bytes; by default
+    /// nothing from a damaged block is written.
+    #[arg(long)]
+    include_damaged: bool,
 }
 
 pub fn run(c: SstCommand) -> i32 {
@@ -533,7 +543,10 @@ fn dump(a: &DumpArgs) -> i32 {
     // salvage_dump writes whole rendered blocks; locked stdout passes such large, newline-terminated
     // writes straight to the file descriptor, so an extra buffer would only add a copy.
     let mut out = stdout.lock();
-    let r = salvage_dump(&plan, fmt, &mut out);
+    let opts = SalvageOptions {
+        damaged_blocks: a.include_damaged,
+    };
+    let r = salvage_dump_with(&plan, fmt, &mut out, opts);
     let r = r.and_then(|rep| out.flush().map(|_| rep));
     match r {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
@@ -645,7 +658,7 @@ fn describe_error(e: &DamageError) -> String {
 }
 
 /// Salvage one file: plan, write entries to `out_path`, return the report.
-fn salvage_one(path: &Path, out_path: &Path) -> Result<FileReport, String> {
+fn salvage_one(path: &Path, out_path: &Path, opts: SalvageOptions) -> Result<FileReport, String> {
     let src = match Source::open(path) {
         Ok(s) => s,
         Err(e) => {
@@ -657,7 +670,7 @@ fn salvage_one(path: &Path, out_path: &Path) -> Result<FileReport, String> {
     let plan = Salvage::plan(src.bytes(), path);
     let f = std::fs::File::create(out_path).map_err(|e| format!("{}: {e}", out_path.display()))?;
     let mut w = BufWriter::with_capacity(1 << 20, f);
-    let rep = salvage_dump(&plan, DumpFormat::Jsonl, &mut w)
+    let rep = salvage_dump_with(&plan, DumpFormat::Jsonl, &mut w, opts)
         .and_then(|r| w.flush().map(|_| r))
         .map_err(|e| format!("{}: {e}", out_path.display()))?;
     Ok(rep)
@@ -719,7 +732,10 @@ fn salvage_cmd(a: &SalvageArgs) -> i32 {
     let mut reports = Vec::new();
     let mut failed = false;
     for (f, o) in files.iter().zip(&outs) {
-        match salvage_one(f, o) {
+        let opts = SalvageOptions {
+            damaged_blocks: a.include_damaged,
+        };
+        match salvage_one(f, o, opts) {
             Ok(r) => reports.push(r),
             Err(e) => {
                 eprintln!("rockrescue: {e}");
@@ -797,9 +813,13 @@ fn print_summary(o: &mut dyn Write, reports: &[FileReport], outs: &[PathBuf]) {
                     .estimated_entries_lost
                     .map(|n| format!(", about {n} entries"))
                     .unwrap_or_default();
+                let kept = d
+                    .entries_written_unverified
+                    .map(|n| format!("; {n} entries written anyway, marked unverified"))
+                    .unwrap_or_default();
                 let _ = writeln!(
                     o,
-                    "              lost keys: {} .. {} ({}){est}",
+                    "              lost keys: {} .. {} ({}){est}{kept}",
                     show(&l.from, "<start>"),
                     show(&l.to, "<end>"),
                     if l.exact { "exact" } else { "bounded" }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::ikey::{self, vtype};
 use crate::io::Source;
 use crate::sst::salvage::{FileReport, Salvage, UnitOutcome};
@@ -94,12 +94,43 @@ fn render_unverified(buf: &mut Vec<u8>, fmt: DumpFormat) {
     }
 }
 
+/// The marker of an entry from a block whose checksum failed (written only on request).
+fn render_damaged(buf: &mut Vec<u8>, fmt: DumpFormat) {
+    buf.pop();
+    match fmt {
+        DumpFormat::Jsonl => {
+            buf.pop();
+            buf.extend_from_slice(b",\"unverified\":true,\"damaged\":true}\n");
+        }
+        DumpFormat::Text => buf.extend_from_slice(b" [unverified: from a damaged block]\n"),
+    }
+}
+
+/// Choices for a salvage dump.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SalvageOptions {
+    /// Also write the entries of data blocks whose checksum fails but which still decompress and
+    /// decode, marked `"unverified":true,"damaged":true`: they may hold altered bytes.
+    pub damaged_blocks: bool,
+}
+
 /// Write every entry the plan can recover to `out` (data blocks in file order, then range
 /// tombstones) and return the damage report. Blocks that cannot be read are skipped and described in
 /// the report; entries from blocks no checksum vouches for carry an `unverified` mark.
 pub fn salvage_dump(s: &Salvage, fmt: DumpFormat, out: &mut dyn Write) -> io::Result<FileReport> {
+    salvage_dump_with(s, fmt, out, SalvageOptions::default())
+}
+
+/// [`salvage_dump`] with options.
+pub fn salvage_dump_with(
+    s: &Salvage,
+    fmt: DumpFormat,
+    out: &mut dyn Write,
+    opts: SalvageOptions,
+) -> io::Result<FileReport> {
     let units = &s.units;
     let mut outcomes: Vec<UnitOutcome> = Vec::with_capacity(units.len());
+    let mut anyway: Vec<Option<u64>> = Vec::with_capacity(units.len());
     let mut unverified = 0u64;
     // One output buffer per block of a group, reused across groups so large dumps do not keep
     // allocating and faulting in fresh memory.
@@ -117,28 +148,53 @@ pub fn salvage_dump(s: &Salvage, fmt: DumpFormat, out: &mut dyn Write) -> io::Re
         if bufs.len() < end - start {
             bufs.resize_with(end - start, Vec::new);
         }
-        let results: Vec<UnitOutcome> = (start..end)
+        let results: Vec<(UnitOutcome, Option<u64>)> = (start..end)
             .into_par_iter()
             .zip(bufs.par_iter_mut())
             .map(|(i, buf)| {
                 buf.clear();
                 let mark = units[i].unverified();
-                s.decode_unit(i, |e| {
+                let r = s.decode_unit(i, |e| {
                     render_entry(buf, fmt, e.user_key, e.seq, e.vtype, e.value);
                     if mark {
                         render_unverified(buf, fmt);
                     }
-                })
+                });
+                let failed_checksum =
+                    matches!(&r, Err(e) if matches!(e.kind, ErrorKind::Checksum { .. }));
+                if !(opts.damaged_blocks && failed_checksum) {
+                    return (r, None);
+                }
+                buf.clear();
+                let again = s.decode_unit_unchecked(i, |e| {
+                    render_entry(buf, fmt, e.user_key, e.seq, e.vtype, e.value);
+                    render_damaged(buf, fmt);
+                });
+                match again {
+                    Ok(n) => (r, Some(n)),
+                    Err(_) => {
+                        buf.clear();
+                        (r, None)
+                    }
+                }
             })
             .collect();
-        for (i, (r, buf)) in results.into_iter().zip(&bufs).enumerate() {
-            if let Ok(n) = &r {
-                out.write_all(buf)?;
-                if units[start + i].unverified() {
+        for (i, ((r, extra), buf)) in results.into_iter().zip(&bufs).enumerate() {
+            match (&r, extra) {
+                (Ok(n), _) => {
+                    out.write_all(buf)?;
+                    if units[start + i].unverified() {
+                        unverified += n;
+                    }
+                }
+                (Err(_), Some(n)) => {
+                    out.write_all(buf)?;
                     unverified += n;
                 }
+                (Err(_), None) => {}
             }
             outcomes.push(r);
+            anyway.push(extra);
         }
         start = end;
     }
@@ -159,7 +215,7 @@ pub fn salvage_dump(s: &Salvage, fmt: DumpFormat, out: &mut dyn Write) -> io::Re
         }
     }
     out.write_all(&buf)?;
-    Ok(s.report(&outcomes, &tombstones, &damage, unverified))
+    Ok(s.report(&outcomes, &anyway, &tombstones, &damage, unverified))
 }
 
 /// Convenience for tests and scripts: the whole JSONL dump of one file as a string. Any damage is

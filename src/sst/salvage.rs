@@ -70,6 +70,10 @@ pub struct DamagedRegion {
     /// For regions that may have held entries: an estimate of how many.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimated_entries_lost: Option<u64>,
+    /// Entries of this damaged block written out anyway, marked unverified (only with the opt-in to
+    /// keep the entries of damaged blocks that still decode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entries_written_unverified: Option<u64>,
 }
 
 /// Why a region is damaged.
@@ -264,6 +268,7 @@ fn region(offset: u64, length: u64, kind: &str, error: DamageError) -> DamagedRe
         error,
         lost_keys: None,
         estimated_entries_lost: None,
+        entries_written_unverified: None,
     }
 }
 
@@ -846,11 +851,13 @@ impl<'a> Salvage<'a> {
     }
 
     /// Read, check and decompress one unit.
-    fn contents(&self, u: &Unit) -> Result<std::borrow::Cow<'a, [u8]>> {
+    fn contents(&self, u: &Unit, check: bool) -> Result<std::borrow::Cow<'a, [u8]>> {
         let raw = read_raw(self.file, u.handle, "data block")?;
         let ctx = match (u.origin, self.ctx) {
             (Origin::Indexed(_), Some(ctx)) => {
-                raw.verify(&ctx)?;
+                if check {
+                    raw.verify(&ctx)?;
+                }
                 ctx
             }
             // Carved blocks were checked by the scan.
@@ -883,9 +890,29 @@ impl<'a> Salvage<'a> {
     }
 
     /// Decode data unit `i`, calling `f` for each entry. Returns the number of entries.
-    pub fn decode_unit(&self, i: usize, mut f: impl FnMut(PointEntry<'_, '_>)) -> UnitOutcome {
+    pub fn decode_unit(&self, i: usize, f: impl FnMut(PointEntry<'_, '_>)) -> UnitOutcome {
+        self.decode_unit_inner(i, true, f)
+    }
+
+    /// Like [`Salvage::decode_unit`] but without checking the block's trailer checksum: for
+    /// writing out, marked unverified, the entries of a block whose checksum fails but which still
+    /// decompresses and decodes (they may hold altered bytes). Opt-in only.
+    pub fn decode_unit_unchecked(
+        &self,
+        i: usize,
+        f: impl FnMut(PointEntry<'_, '_>),
+    ) -> UnitOutcome {
+        self.decode_unit_inner(i, false, f)
+    }
+
+    fn decode_unit_inner(
+        &self,
+        i: usize,
+        check: bool,
+        mut f: impl FnMut(PointEntry<'_, '_>),
+    ) -> UnitOutcome {
         let u = &self.units[i];
-        let contents = self.contents(u).map_err(|e| e.in_file(&self.path))?;
+        let contents = self.contents(u, check).map_err(|e| e.in_file(&self.path))?;
         let compressed =
             contents.as_ptr() != self.file.as_ptr().wrapping_add(u.handle.offset as usize);
         let mut n = 0u64;
@@ -910,7 +937,7 @@ impl<'a> Salvage<'a> {
         let mut bad = Vec::new();
         for u in &self.range_del_units {
             let r = self
-                .contents(u)
+                .contents(u, true)
                 .and_then(|c| decode_range_del_block(u.handle.offset, &c, self.global_seqno));
             match r {
                 Ok(ts) => out.extend(ts.into_iter().map(|t| (t, u.unverified()))),
@@ -945,9 +972,11 @@ impl<'a> Salvage<'a> {
 
     /// Build the report from the outcome of decoding every unit (same order as `units`) and the
     /// range tombstones.
+    /// `written_anyway[i]`: entries of failed unit `i` written out unverified (opt-in), if any.
     pub fn report(
         &self,
         outcomes: &[UnitOutcome],
+        written_anyway: &[Option<u64>],
         tombstones: &[(RangeTombstone, bool)],
         tombstone_damage: &[DamagedRegion],
         unverified_entries: u64,
@@ -956,24 +985,32 @@ impl<'a> Salvage<'a> {
         damaged.extend(tombstone_damage.iter().cloned());
         let mut recovered_points = 0u64;
         let mut recovered_bytes = 0u64;
-        for (u, o) in self.units.iter().zip(outcomes) {
+        let mut written_from_damaged = 0u64;
+        for (i, (u, o)) in self.units.iter().zip(outcomes).enumerate() {
             match o {
                 Ok(n) => {
                     recovered_points += n;
                     recovered_bytes += u.handle.size + TRAILER_LEN;
                 }
-                Err(e) => damaged.push(region(
-                    u.handle.offset,
-                    u.handle.size + TRAILER_LEN,
-                    "data",
-                    DamageError::from_error(e),
-                )),
+                Err(e) => {
+                    let anyway = written_anyway.get(i).copied().flatten();
+                    written_from_damaged += anyway.unwrap_or(0);
+                    damaged.push(DamagedRegion {
+                        entries_written_unverified: anyway,
+                        ..region(
+                            u.handle.offset,
+                            u.handle.size + TRAILER_LEN,
+                            "data",
+                            DamageError::from_error(e),
+                        )
+                    })
+                }
             }
         }
         damaged.sort_by_key(|r| r.offset);
         damaged.dedup_by(|a, b| a.offset == b.offset && a.length == b.length && a.kind == b.kind);
         // Lost keys and estimates for regions that may have held entries.
-        let recovered = recovered_points + tombstones.len() as u64;
+        let recovered = recovered_points + tombstones.len() as u64 + written_from_damaged;
         let holds_entries =
             |r: &DamagedRegion| matches!(r.kind.as_str(), "data" | "unknown" | "block");
         let missing = self.expected_entries.map(|e| e.saturating_sub(recovered));
