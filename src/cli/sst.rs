@@ -25,7 +25,8 @@ pub enum SstCommand {
         after_help = "Examples:\n  rockrescue sst info 000042.sst\n  rockrescue sst info 000042.sst --json | jq .properties"
     )]
     Info(FileArgs),
-    /// List every block in file order with its kind, compression and checksum verdict.
+    /// List every block in file order with its kind, compression and checksum verdict (and the
+    /// gaps between blocks: padding or bytes no block accounts for).
     #[command(
         after_help = "Examples:\n  rockrescue sst layout 000042.sst\n  rockrescue sst layout 000042.sst --json | jq '.[] | select(.ok == false)'"
     )]
@@ -304,6 +305,7 @@ fn layout(a: &FileArgs) -> i32 {
                     | BlockKind::FilterPartitionIndex
                     | BlockKind::OtherMeta
                     | BlockKind::UserDefinedIndex
+                    | BlockKind::Gap
             ) || (c.kind == BlockKind::Index
                 && !c.name.is_empty()
                 && !c.name.starts_with("rocksdb."));

@@ -46,6 +46,8 @@ pub enum BlockKind {
     OtherMeta,
     Metaindex,
     Footer,
+    /// Bytes between blocks that no block accounts for (padding, or unexplained).
+    Gap,
 }
 
 impl BlockKind {
@@ -66,6 +68,7 @@ impl BlockKind {
             BlockKind::OtherMeta => "meta",
             BlockKind::Metaindex => "metaindex",
             BlockKind::Footer => "footer",
+            BlockKind::Gap => "gap",
         }
     }
 }

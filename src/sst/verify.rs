@@ -136,6 +136,41 @@ pub fn check_blocks(t: &Table) -> Vec<BlockCheck> {
         .map(|b| check_one(t, file, b.kind, b.handle, &b.label.to_string()))
         .collect();
     out.push(footer_check(t));
+    // Bytes no block accounts for, listed as gaps (block_align padding is all zero).
+    let mut gaps = Vec::new();
+    let mut pos = 0u64;
+    for c in &out {
+        let end = if c.kind == BlockKind::Footer {
+            c.offset + c.size
+        } else {
+            c.offset
+                .saturating_add(c.size)
+                .saturating_add(t.trailer_len())
+        };
+        if c.offset > pos {
+            let bytes = &file[pos as usize..(c.offset as usize).min(file.len())];
+            let zero = bytes.iter().all(|&b| b == 0);
+            gaps.push(BlockCheck {
+                kind: BlockKind::Gap,
+                name: if zero {
+                    "zero padding"
+                } else {
+                    "unaccounted bytes"
+                }
+                .into(),
+                offset: pos,
+                size: c.offset - pos,
+                compression: "-".into(),
+                stored: None,
+                computed: None,
+                ok: true,
+                error: None,
+            });
+        }
+        pos = pos.max(end);
+    }
+    out.extend(gaps);
+    out.sort_by_key(|c| c.offset);
     out
 }
 
