@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates corpus/sst/ from scratch. See corpus/README.md.
+# Regenerates corpus/sst/ and corpus/wal/ from scratch. See corpus/README.md.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here/.."
@@ -9,4 +9,6 @@ mkdir -p corpus/sst
 cargo run -q -p rockrescue-oracle --bin gen-corpus -- corpus/sst
 bash corpus/gen-old.sh
 bash corpus/gen-leveldb.sh
-echo "corpus: $(ls corpus/sst/*.sst | wc -l) tables, $(du -sh corpus/sst | cut -f1)"
+rm -rf corpus/wal
+cargo run -q -p rockrescue-oracle --bin gen-wal -- corpus/wal
+echo "corpus: $(ls corpus/sst/*.sst | wc -l) tables, $(du -sh corpus/sst | cut -f1); $(ls corpus/wal/*.log | wc -l) WALs"

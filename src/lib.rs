@@ -4,7 +4,8 @@
 //! Layers, lowest first (a layer only uses the ones below it):
 //! - [`io`]: read-only memory-mapped sources with offset-carrying, bounds-checked slices;
 //! - [`codec`]: varints, checksums, decompression;
-//! - [`ikey`] and [`sst`]: file formats (internal keys, block-based tables);
+//! - [`ikey`], [`sst`], [`log`] and [`wal`]: file formats (internal keys, block-based tables, the
+//!   log framing of WALs and MANIFESTs, write batches);
 //! - [`export`]: output formats (the JSONL/text dump contract).
 //!
 //! The CLI (`src/cli`) is a thin layer over these.
@@ -14,6 +15,8 @@ pub mod error;
 pub mod export;
 pub mod ikey;
 pub mod io;
+pub mod log;
 pub mod sst;
+pub mod wal;
 
 pub use error::{Error, ErrorKind, Result};

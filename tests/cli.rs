@@ -166,4 +166,27 @@ fn help_has_examples() {
             "sst {cmd} --help lacks examples"
         );
     }
+    let o = rockrescue(&["wal", "dump", "--help"]);
+    assert!(stdout(&o).contains("Examples:"));
+}
+
+/// `wal dump` on a RocksDB-written WAL with one damaged record: the rest is printed, the damage is
+/// named on stderr with its offset, exit code 1.
+#[test]
+fn wal_dump_reports_damage_and_goes_on() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/wal/wal-basic.log");
+    let o = rockrescue(&["wal", "dump", "--format", "jsonl", src.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let all = stdout(&o).lines().count();
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("000009.log");
+    let mut bytes = std::fs::read(&src).unwrap();
+    bytes[100] ^= 0x40;
+    std::fs::write(&bad, &bytes).unwrap();
+    let o = rockrescue(&["wal", "dump", "--format", "text", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr).replace(bad.to_str().unwrap(), "000009.log");
+    insta::assert_snapshot!("wal_dump_damaged_stderr", err);
+    let n = stdout(&o).lines().count();
+    assert!(n > 0 && n < all, "{n} of {all}");
 }

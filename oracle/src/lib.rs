@@ -98,6 +98,12 @@ extern "C" {
         text: *mut *mut c_char,
     ) -> *mut c_char;
     fn rr_free(p: *mut c_char);
+    fn rr_dump_wal(
+        path: *const c_char,
+        log_num: u64,
+        out: *mut *mut c_char,
+        errors: *mut *mut c_char,
+    ) -> *mut c_char;
     fn rr_write_sst_with_entities(
         path: *const c_char,
         options_str: *const c_char,
@@ -240,4 +246,24 @@ pub fn write_sst_with_entities(
             vl.as_ptr(),
         )
     })
+}
+
+/// Every operation of a WAL, read by RocksDB's own log reader and WriteBatch iteration, as
+/// rockrescue's `wal dump --format jsonl` lines; and RocksDB's corruption reports (empty if none).
+pub fn dump_wal_jsonl(path: &Path, log_number: u64) -> Result<(String, String), String> {
+    let p = cpath(path);
+    let mut out: *mut c_char = std::ptr::null_mut();
+    let mut errs: *mut c_char = std::ptr::null_mut();
+    // SAFETY: the shim writes two malloc'ed C strings (or returns an error string); both are
+    // copied and freed here.
+    unsafe {
+        take_err(rr_dump_wal(p.as_ptr(), log_number, &mut out, &mut errs))?;
+        let text = std::ffi::CStr::from_ptr(out).to_string_lossy().into_owned();
+        let e = std::ffi::CStr::from_ptr(errs)
+            .to_string_lossy()
+            .into_owned();
+        rr_free(out);
+        rr_free(errs);
+        Ok((text, e))
+    }
 }

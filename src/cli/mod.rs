@@ -6,6 +6,7 @@
 use clap::{Parser, Subcommand};
 
 mod sst;
+mod wal;
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_DAMAGE: i32 = 1;
@@ -31,6 +32,9 @@ enum Command {
     /// Block-based table (SST / LevelDB .ldb) files: info, layout, verify, dump.
     #[command(subcommand)]
     Sst(sst::SstCommand),
+    /// Write-ahead logs (NNNNNN.log): dump every operation, past damaged records.
+    #[command(subcommand)]
+    Wal(wal::WalCommand),
 }
 
 pub fn run() -> i32 {
@@ -44,5 +48,6 @@ pub fn run() -> i32 {
     };
     match cli.command {
         Command::Sst(c) => sst::run(c),
+        Command::Wal(c) => wal::run(c),
     }
 }

@@ -1,3 +1,4 @@
 //! Output formats. `dump` renders table entries as the JSONL contract or as human text.
 
 pub mod dump;
+pub mod wal;
