@@ -166,8 +166,18 @@ fn help_has_examples() {
             "sst {cmd} --help lacks examples"
         );
     }
-    let o = rockrescue(&["wal", "dump", "--help"]);
-    assert!(stdout(&o).contains("Examples:"));
+    for sub in [["wal", "dump"], ["manifest", "dump"]] {
+        let o = rockrescue(&[sub[0], sub[1], "--help"]);
+        assert!(stdout(&o).contains("Examples:"), "{sub:?}");
+    }
+}
+
+/// `manifest dump` of a RocksDB-written database directory, as a user sees it.
+#[test]
+fn manifest_dump_text() {
+    let o = rockrescue(&["manifest", "dump", "corpus/db/multi-cf"]);
+    assert_eq!(o.status.code(), Some(0));
+    insta::assert_snapshot!("manifest_dump_multi_cf", stdout(&o));
 }
 
 /// `wal dump` on a RocksDB-written WAL with one damaged record: the rest is printed, the damage is

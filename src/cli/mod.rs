@@ -5,6 +5,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod manifest;
 mod sst;
 mod wal;
 
@@ -35,6 +36,9 @@ enum Command {
     /// Write-ahead logs (NNNNNN.log): dump every operation, past damaged records.
     #[command(subcommand)]
     Wal(wal::WalCommand),
+    /// MANIFEST files: replay to the final version of every column family.
+    #[command(subcommand)]
+    Manifest(manifest::ManifestCommand),
 }
 
 pub fn run() -> i32 {
@@ -49,5 +53,6 @@ pub fn run() -> i32 {
     match cli.command {
         Command::Sst(c) => sst::run(c),
         Command::Wal(c) => wal::run(c),
+        Command::Manifest(c) => manifest::run(c),
     }
 }
