@@ -16,6 +16,7 @@ pub mod export;
 pub mod ikey;
 pub mod io;
 pub mod log;
+pub mod lsm;
 pub mod manifest;
 pub mod sst;
 pub mod wal;

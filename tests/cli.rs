@@ -172,6 +172,32 @@ fn help_has_examples() {
     }
 }
 
+/// `check` on a copy of a RocksDB-written database with one table deleted: named, exit code 1.
+#[test]
+fn check_reports_a_missing_table() {
+    let o = rockrescue(&["check", "corpus/db/multi-cf"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("0 errors, 0 warnings"));
+    let dir = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/db/multi-cf");
+    for e in std::fs::read_dir(&src).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
+    }
+    std::fs::remove_file(dir.path().join("000029.sst")).unwrap();
+    let o = rockrescue(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = stdout(&o).replace(dir.path().to_str().unwrap(), "DB");
+    insta::assert_snapshot!("check_missing_table", text);
+    assert!(rockrescue(&["check", "--help"])
+        .stdout
+        .starts_with(b"Validate"));
+    assert_eq!(
+        rockrescue(&["check", "/nonexistent"]).status.code(),
+        Some(2)
+    );
+}
+
 /// `manifest dump` of a RocksDB-written database directory, as a user sees it.
 #[test]
 fn manifest_dump_text() {

@@ -5,6 +5,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod check;
 mod manifest;
 mod sst;
 mod wal;
@@ -39,6 +40,8 @@ enum Command {
     /// MANIFEST files: replay to the final version of every column family.
     #[command(subcommand)]
     Manifest(manifest::ManifestCommand),
+    /// Validate a whole database directory: MANIFEST, every live table, WALs, levels, orphans, OPTIONS.
+    Check(check::CheckArgs),
 }
 
 pub fn run() -> i32 {
@@ -54,5 +57,6 @@ pub fn run() -> i32 {
         Command::Sst(c) => sst::run(c),
         Command::Wal(c) => wal::run(c),
         Command::Manifest(c) => manifest::run(c),
+        Command::Check(a) => check::run(&a),
     }
 }
