@@ -10,6 +10,7 @@
 //!
 //! The CLI (`src/cli`) is a thin layer over these.
 
+pub mod blob;
 pub mod codec;
 pub mod error;
 pub mod export;

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod check;
 mod manifest;
+mod salvage;
 mod sst;
 mod wal;
 
@@ -42,6 +43,8 @@ enum Command {
     Manifest(manifest::ManifestCommand),
     /// Validate a whole database directory: MANIFEST, every live table, WALs, levels, orphans, OPTIONS.
     Check(check::CheckArgs),
+    /// Rebuild the final visible state of every column family of a damaged database directory.
+    Salvage(salvage::SalvageArgs),
 }
 
 pub fn run() -> i32 {
@@ -58,5 +61,6 @@ pub fn run() -> i32 {
         Command::Wal(c) => wal::run(c),
         Command::Manifest(c) => manifest::run(c),
         Command::Check(a) => check::run(&a),
+        Command::Salvage(a) => salvage::run(&a),
     }
 }

@@ -4,6 +4,7 @@
 //! final version) and §6 (OPTIONS).
 
 pub mod options;
+pub mod salvage;
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -956,6 +956,36 @@ impl<'a> Salvage<'a> {
         (out, bad)
     }
 
+    /// Decode every readable unit in file order, calling `f(entry, unverified)` for each point
+    /// entry; returns the report (as `sst salvage` writes it). Range tombstones are in
+    /// [`Salvage::range_tombstones`].
+    pub fn visit_entries(&self, mut f: impl FnMut(&PointEntry<'_, '_>, bool)) -> FileReport {
+        let mut outcomes = Vec::with_capacity(self.units.len());
+        let mut unverified = 0u64;
+        for (i, u) in self.units.iter().enumerate() {
+            let mark = u.unverified();
+            let r = self.decode_unit(i, |e| f(&e, mark));
+            if let (Ok(n), true) = (&r, mark) {
+                unverified += n;
+            }
+            outcomes.push(r);
+        }
+        let (ts, damage) = self.range_tombstones();
+        unverified += ts.iter().filter(|(_, u)| *u).count() as u64;
+        let none = vec![None; outcomes.len()];
+        self.report(&outcomes, &none, &ts, &damage, unverified)
+    }
+
+    /// The column family the table's properties name: (id, name).
+    pub fn column_family(&self) -> (Option<u32>, Option<String>) {
+        let p = self.table.as_ref().and_then(|t| t.properties.as_ref());
+        (
+            p.and_then(|p| p.int("rocksdb.column.family.id"))
+                .map(|x| x as u32),
+            p.and_then(|p| p.text("rocksdb.column.family.name")),
+        )
+    }
+
     /// The first or last user key of unit `i`, if it decodes.
     fn edge_key(&self, i: usize, last: bool) -> Option<Vec<u8>> {
         let mut key = None;

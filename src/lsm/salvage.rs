@@ -1,0 +1,635 @@
+//! Whole-database salvage: the final visible state of every column family, rebuilt from every
+//! table and WAL record that survives, with or without the MANIFEST.
+//!
+//! Every version of every key (from tables, by block, and from WAL batches) goes into sorted runs
+//! per column family, spilled to temporary files when they outgrow the memory budget; the runs are
+//! merged by (user key ascending, sequence descending) and each key resolved: the newest version
+//! wins unless a newer range tombstone covers it; deletes hide what is older; merge operands are
+//! kept unresolved (listed oldest first) down to the base value. Keys inside a lost key range of a
+//! damaged block, or older than a damaged WAL record, are marked `suspect`.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::ikey::vtype;
+use crate::io::Source;
+use crate::manifest::{self, Version};
+use crate::sst::salvage::{FileReport, Salvage};
+use crate::wal::{self, OpType};
+
+/// Operation kinds in a run (the internal-key value types, format-specs/internal-key.md).
+fn op_vtype(op: OpType) -> Option<u8> {
+    Some(match op {
+        OpType::Put => vtype::VALUE,
+        OpType::Delete => vtype::DELETION,
+        OpType::SingleDelete => vtype::SINGLE_DELETION,
+        OpType::Merge => vtype::MERGE,
+        OpType::BlobIndex => vtype::BLOB_INDEX,
+        OpType::Entity => vtype::WIDE_COLUMN_ENTITY,
+        OpType::TimedPut => vtype::VALUE_PREFERRED_SEQNO,
+        _ => return None,
+    })
+}
+
+/// One version of one key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Version1 {
+    key: Vec<u8>,
+    seq: u64,
+    vtype: u8,
+    value: Vec<u8>,
+}
+
+impl Ord for Version1 {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.key
+            .cmp(&o.key)
+            .then(o.seq.cmp(&self.seq))
+            .then(o.vtype.cmp(&self.vtype))
+    }
+}
+impl PartialOrd for Version1 {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+fn write_version(w: &mut impl Write, v: &Version1) -> io::Result<()> {
+    w.write_all(&(v.key.len() as u32).to_le_bytes())?;
+    w.write_all(&v.key)?;
+    w.write_all(&v.seq.to_le_bytes())?;
+    w.write_all(&[v.vtype])?;
+    w.write_all(&(v.value.len() as u32).to_le_bytes())?;
+    w.write_all(&v.value)
+}
+
+fn read_version(r: &mut impl Read) -> io::Result<Option<Version1>> {
+    let mut n = [0u8; 4];
+    match r.read_exact(&mut n) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let mut key = vec![0u8; u32::from_le_bytes(n) as usize];
+    r.read_exact(&mut key)?;
+    let mut seq = [0u8; 8];
+    r.read_exact(&mut seq)?;
+    let mut t = [0u8; 1];
+    r.read_exact(&mut t)?;
+    r.read_exact(&mut n)?;
+    let mut value = vec![0u8; u32::from_le_bytes(n) as usize];
+    r.read_exact(&mut value)?;
+    Ok(Some(Version1 {
+        key,
+        seq: u64::from_le_bytes(seq),
+        vtype: t[0],
+        value,
+    }))
+}
+
+/// User keys `[from, to]` a damaged block may have held (None = open end).
+type LostRange = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// Sorted runs of one column family: an in-memory buffer spilled to temp files past a budget.
+struct Runs {
+    mem: Vec<Version1>,
+    mem_bytes: usize,
+    files: Vec<PathBuf>,
+    tmp: PathBuf,
+    budget: usize,
+    tombstones: Vec<(Vec<u8>, Vec<u8>, u64)>,
+    /// Key ranges of damaged blocks: [from, to] (None = open end).
+    lost: Vec<LostRange>,
+}
+
+impl Runs {
+    fn push(&mut self, v: Version1) -> io::Result<()> {
+        self.mem_bytes += v.key.len() + v.value.len() + 48;
+        self.mem.push(v);
+        if self.mem_bytes > self.budget {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    fn spill(&mut self) -> io::Result<()> {
+        if self.mem.is_empty() {
+            return Ok(());
+        }
+        self.mem.sort_unstable();
+        let p = self.tmp.join(format!("run-{}", self.files.len()));
+        let mut w = BufWriter::new(File::create(&p)?);
+        for v in self.mem.drain(..) {
+            write_version(&mut w, &v)?;
+        }
+        w.flush()?;
+        self.files.push(p);
+        self.mem_bytes = 0;
+        Ok(())
+    }
+}
+
+/// What salvage produced for one column family.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CfOutcome {
+    pub id: u32,
+    pub name: String,
+    pub file: String,
+    pub keys: u64,
+    pub suspect: u64,
+    pub with_merge_operands: u64,
+    pub blob_indexes_unresolved: u64,
+}
+
+/// The report of a whole-database salvage.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DbSalvageReport {
+    pub dir: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<String>,
+    pub column_families: Vec<CfOutcome>,
+    pub tables: Vec<FileReport>,
+    pub wals: Vec<WalOutcome>,
+    pub notes: Vec<String>,
+}
+
+/// What reading one WAL gave.
+#[derive(Clone, Debug, Serialize)]
+pub struct WalOutcome {
+    pub path: String,
+    pub operations: u64,
+    pub problems: Vec<wal::WalProblem>,
+}
+
+/// Output format for salvaged key-values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SalvageFormat {
+    Jsonl,
+    Csv,
+}
+
+/// Options for [`salvage_db`].
+#[derive(Clone, Debug)]
+pub struct DbSalvageOptions {
+    pub format: SalvageFormat,
+    /// Memory for sorted runs before spilling, in bytes.
+    pub memory_budget: usize,
+    /// Also read tables the MANIFEST does not list (always done when it is unusable).
+    pub include_orphans: bool,
+}
+
+impl Default for DbSalvageOptions {
+    fn default() -> Self {
+        DbSalvageOptions {
+            format: SalvageFormat::Jsonl,
+            memory_budget: 256 << 20,
+            include_orphans: false,
+        }
+    }
+}
+
+fn numbered(name: &str) -> Option<(u64, &str)> {
+    let (stem, ext) = name.split_once('.')?;
+    if stem.is_empty() || !stem.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((stem.parse().ok()?, ext))
+}
+
+/// Salvage the database in `dir` into `out`: one file per column family and the report.
+pub fn salvage_db(dir: &Path, out: &Path, opts: &DbSalvageOptions) -> io::Result<DbSalvageReport> {
+    std::fs::create_dir_all(out)?;
+    let tmp = out.join(".rockrescue-runs");
+    std::fs::create_dir_all(&tmp)?;
+    let mut rep = DbSalvageReport {
+        dir: dir.display().to_string(),
+        ..DbSalvageReport::default()
+    };
+    // The MANIFEST, when usable, names the column families and the live files.
+    let version: Option<Version> = manifest::current_manifest(dir)
+        .ok()
+        .filter(|p| p.exists())
+        .and_then(|p| {
+            rep.manifest = Some(p.display().to_string());
+            Source::open(&p)
+                .ok()
+                .map(|s| manifest::replay(s.bytes(), |_, _| {}))
+        });
+    let manifest_ok = version.as_ref().is_some_and(|v| v.problems.is_empty());
+    if !manifest_ok {
+        rep.notes.push(
+            "the MANIFEST is missing or damaged: every table in the directory is read, each in the column \
+             family its properties name, and sequence numbers order everything"
+                .into(),
+        );
+    }
+    let mut names: BTreeMap<u32, String> = BTreeMap::new();
+    let mut live: BTreeMap<u64, u32> = BTreeMap::new();
+    let mut min_log = 0u64;
+    if let Some(v) = &version {
+        for cf in &v.column_families {
+            names.insert(cf.id, cf.name.clone());
+            for (_, f) in &cf.files {
+                live.insert(f.number, cf.id);
+            }
+        }
+        if manifest_ok {
+            min_log = v
+                .column_families
+                .iter()
+                .map(|c| c.log_number)
+                .min()
+                .unwrap_or(0)
+                .max(v.min_log_number_to_keep);
+        }
+    }
+    let mut files: Vec<(u64, String, PathBuf)> = std::fs::read_dir(dir)?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let (n, ext) = numbered(&name)?;
+            Some((n, ext.to_string(), e.path()))
+        })
+        .collect();
+    files.sort();
+    let mut runs: BTreeMap<u32, Runs> = BTreeMap::new();
+    let new_runs = |id: u32| Runs {
+        mem: Vec::new(),
+        mem_bytes: 0,
+        files: Vec::new(),
+        tmp: tmp.join(format!("cf-{id}")),
+        budget: opts.memory_budget,
+        tombstones: Vec::new(),
+        lost: Vec::new(),
+    };
+    // Tables.
+    for (n, ext, path) in files.iter().filter(|(_, e, _)| e == "sst" || e == "ldb") {
+        let listed = live.get(n).copied();
+        if manifest_ok && listed.is_none() && !opts.include_orphans {
+            rep.notes.push(format!(
+                "{} is not a live table (orphan): skipped (--include-orphans reads it; its entries may be \
+                 older than deletions that were compacted away)",
+                path.display()
+            ));
+            continue;
+        }
+        let _ = ext;
+        let src = match Source::open(path) {
+            Ok(s) => s,
+            Err(e) => {
+                rep.tables.push(FileReport::unreadable(path, &e));
+                continue;
+            }
+        };
+        let plan = Salvage::plan(src.bytes(), path);
+        let (prop_id, prop_name) = plan.column_family();
+        let cf = listed.or(prop_id).unwrap_or(0);
+        if let Some(name) = prop_name {
+            names.entry(cf).or_insert(name);
+        }
+        let r = runs.entry(cf).or_insert_with(|| new_runs(cf));
+        std::fs::create_dir_all(&r.tmp)?;
+        let mut err = None;
+        let report = plan.visit_entries(|e, _unverified| {
+            if err.is_some() {
+                return;
+            }
+            let v = Version1 {
+                key: e.user_key.to_vec(),
+                seq: e.seq,
+                vtype: e.vtype,
+                value: e.value.to_vec(),
+            };
+            if let Err(x) = r.push(v) {
+                err = Some(x);
+            }
+        });
+        if let Some(e) = err {
+            return Err(e);
+        }
+        for (t, _) in plan.range_tombstones().0 {
+            r.tombstones.push((t.start, t.end, t.seq));
+        }
+        for d in &report.damaged {
+            if let Some(l) = &d.lost_keys {
+                let dec = |h: &Option<String>| h.as_ref().and_then(|x| hex::decode(x).ok());
+                r.lost.push((dec(&l.from), dec(&l.to)));
+            }
+        }
+        rep.tables.push(report);
+    }
+    // WALs.
+    let mut wal_suspect_below: BTreeMap<u32, u64> = BTreeMap::new();
+    for (n, _, path) in files.iter().filter(|(n, e, _)| e == "log" && *n >= min_log) {
+        let _ = n;
+        let src = match Source::open(path) {
+            Ok(s) => s,
+            Err(_) => continue,
+        };
+        let mut ops = 0u64;
+        let mut err = None;
+        let mut seqs_after_damage: Vec<(u64, u64)> = Vec::new();
+        let sum = wal::read_wal(src.bytes(), path, |off, batch| {
+            seqs_after_damage.push((off, batch.sequence));
+            for op in &batch.ops {
+                let (Some(seq), Some(t)) = (op.seq, op_vtype(op.op)) else {
+                    if op.op == OpType::RangeDelete {
+                        if let Some(seq) = op.seq {
+                            let r = runs.entry(op.cf).or_insert_with(|| new_runs(op.cf));
+                            r.tombstones.push((op.key.to_vec(), op.value.to_vec(), seq));
+                        }
+                    }
+                    continue;
+                };
+                ops += 1;
+                let r = runs.entry(op.cf).or_insert_with(|| new_runs(op.cf));
+                if let Err(e) = std::fs::create_dir_all(&r.tmp) {
+                    err.get_or_insert(e);
+                }
+                if let Err(e) = r.push(Version1 {
+                    key: op.key.to_vec(),
+                    seq,
+                    vtype: t,
+                    value: op.value.to_vec(),
+                }) {
+                    err.get_or_insert(e);
+                }
+            }
+        });
+        if let Some(e) = err {
+            return Err(e);
+        }
+        // A damaged record (not a torn tail) may have held writes to any key: every key whose
+        // newest version is older than the first batch after the damage is suspect.
+        for p in sum.problems.iter().filter(|p| p.kind != "torn_tail") {
+            let next = seqs_after_damage
+                .iter()
+                .find(|(off, _)| *off > p.offset)
+                .map_or(u64::MAX, |(_, s)| *s);
+            for id in runs.keys() {
+                let e = wal_suspect_below.entry(*id).or_insert(0);
+                *e = (*e).max(next);
+            }
+        }
+        rep.wals.push(WalOutcome {
+            path: path.display().to_string(),
+            operations: ops,
+            problems: sum.problems,
+        });
+    }
+    // Merge and resolve per column family.
+    let mut blobs = Blobs {
+        dir: dir.to_path_buf(),
+        open: BTreeMap::new(),
+    };
+    for (id, mut r) in runs {
+        r.spill()?;
+        let name = names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("cf-{id}"));
+        let ext = match opts.format {
+            SalvageFormat::Jsonl => "jsonl",
+            SalvageFormat::Csv => "csv",
+        };
+        let file_name = format!("{}.{ext}", sanitize(&name));
+        let mut w = BufWriter::new(File::create(out.join(&file_name))?);
+        if opts.format == SalvageFormat::Csv {
+            w.write_all(b"key,value,suspect,merge_operands\n")?;
+        }
+        let mut outcome = CfOutcome {
+            id,
+            name,
+            file: file_name,
+            ..CfOutcome::default()
+        };
+        let suspect_below = wal_suspect_below.get(&id).copied().unwrap_or(0);
+        let mut tombs = r.tombstones.clone();
+        tombs.sort();
+        merge_runs(&r.files, |versions| {
+            resolve(
+                versions,
+                &mut blobs,
+                &tombs,
+                &r.lost,
+                suspect_below,
+                opts.format,
+                &mut w,
+                &mut outcome,
+            )
+        })?;
+        w.flush()?;
+        for f in &r.files {
+            let _ = std::fs::remove_file(f);
+        }
+        let _ = std::fs::remove_dir(&r.tmp);
+        rep.column_families.push(outcome);
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    Ok(rep)
+}
+
+/// The value a reader sees: a timed put stores its write time (fixed64) after the value.
+fn visible_value(v: &Version1) -> &[u8] {
+    if v.vtype == vtype::VALUE_PREFERRED_SEQNO && v.value.len() >= 8 {
+        &v.value[..v.value.len() - 8]
+    } else {
+        &v.value
+    }
+}
+
+fn sanitize(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// k-way merge of sorted run files, calling `f` with all versions of one key (newest first).
+fn merge_runs(
+    files: &[PathBuf],
+    mut f: impl FnMut(&[Version1]) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut readers: Vec<BufReader<File>> = files
+        .iter()
+        .map(|p| File::open(p).map(|f| BufReader::with_capacity(1 << 16, f)))
+        .collect::<io::Result<_>>()?;
+    let mut heap: BinaryHeap<std::cmp::Reverse<(Version1, usize)>> = BinaryHeap::new();
+    for (i, r) in readers.iter_mut().enumerate() {
+        if let Some(v) = read_version(r)? {
+            heap.push(std::cmp::Reverse((v, i)));
+        }
+    }
+    let mut group: Vec<Version1> = Vec::new();
+    while let Some(std::cmp::Reverse((v, i))) = heap.pop() {
+        if let Some(next) = read_version(&mut readers[i])? {
+            heap.push(std::cmp::Reverse((next, i)));
+        }
+        if group.first().is_some_and(|g| g.key != v.key) {
+            f(&group)?;
+            group.clear();
+        }
+        // The same version from a table and its WAL: keep one.
+        if group
+            .last()
+            .is_some_and(|g| g.seq == v.seq && g.vtype == v.vtype)
+        {
+            continue;
+        }
+        group.push(v);
+    }
+    if !group.is_empty() {
+        f(&group)?;
+    }
+    Ok(())
+}
+
+/// Resolves blob indexes against the blob files of the database directory.
+struct Blobs {
+    dir: PathBuf,
+    open: BTreeMap<u64, Option<Source>>,
+}
+
+impl Blobs {
+    /// The value a blob index points at, or why it cannot be had.
+    fn value(&mut self, key: &[u8], index: &[u8]) -> Result<Vec<u8>, String> {
+        match crate::blob::decode_index(index) {
+            Some(crate::blob::BlobIndex::Inlined { value, .. }) => Ok(value.to_vec()),
+            Some(crate::blob::BlobIndex::Blob {
+                file_number,
+                offset,
+                size,
+                compression,
+                ..
+            }) => {
+                let dir = &self.dir;
+                let src = self.open.entry(file_number).or_insert_with(|| {
+                    Source::open(&dir.join(format!("{file_number:06}.blob"))).ok()
+                });
+                match src {
+                    Some(s) => crate::blob::read_value(s.bytes(), key, offset, size, compression),
+                    None => Err(format!("blob file {file_number:06}.blob is missing")),
+                }
+            }
+            None => Err("undecodable blob index".into()),
+        }
+    }
+}
+
+/// Resolve one key's versions (newest first) and write it if it is visible.
+#[allow(clippy::too_many_arguments)]
+fn resolve(
+    versions: &[Version1],
+    blobs: &mut Blobs,
+    tombs: &[(Vec<u8>, Vec<u8>, u64)],
+    lost: &[LostRange],
+    suspect_below: u64,
+    fmt: SalvageFormat,
+    w: &mut impl Write,
+    outcome: &mut CfOutcome,
+) -> io::Result<()> {
+    let key = &versions[0].key;
+    let tomb_seq = tombs
+        .iter()
+        .filter(|(s, e, _)| s.as_slice() <= key.as_slice() && key.as_slice() < e.as_slice())
+        .map(|t| t.2)
+        .max()
+        .unwrap_or(0);
+    let mut operands: Vec<&[u8]> = Vec::new();
+    let mut base: Option<&Version1> = None;
+    let mut newest_seq = None;
+    for v in versions {
+        if tomb_seq > 0 && v.seq < tomb_seq {
+            break;
+        }
+        newest_seq.get_or_insert(v.seq);
+        match v.vtype {
+            vtype::MERGE => operands.push(&v.value),
+            vtype::DELETION | vtype::SINGLE_DELETION | vtype::DELETION_WITH_TIMESTAMP => break,
+            _ => {
+                base = Some(v);
+                break;
+            }
+        }
+    }
+    if base.is_none() && operands.is_empty() {
+        return Ok(());
+    }
+    let in_lost = lost.iter().any(|(from, to)| {
+        from.as_ref().is_none_or(|f| f.as_slice() <= key.as_slice())
+            && to.as_ref().is_none_or(|t| key.as_slice() <= t.as_slice())
+    });
+    let suspect = in_lost || newest_seq.is_some_and(|s| s < suspect_below);
+    outcome.keys += 1;
+    outcome.suspect += suspect as u64;
+    outcome.with_merge_operands += (!operands.is_empty()) as u64;
+    // A blob index is replaced by the value it points at when the blob file has it intact.
+    let mut resolved: Option<Vec<u8>> = None;
+    let mut blob_error: Option<String> = None;
+    if let Some(b) = base.filter(|b| b.vtype == vtype::BLOB_INDEX) {
+        match blobs.value(key, &b.value) {
+            Ok(v) => resolved = Some(v),
+            Err(e) => blob_error = Some(e),
+        }
+    }
+    let blob = blob_error.is_some();
+    outcome.blob_indexes_unresolved += blob as u64;
+    let shown: Option<&[u8]> = match (&resolved, base) {
+        (Some(v), _) => Some(v),
+        (None, Some(b)) => Some(visible_value(b)),
+        (None, None) => None,
+    };
+    operands.reverse(); // oldest first, the order a merge operator applies them
+    match fmt {
+        SalvageFormat::Jsonl => {
+            write!(w, "{{\"key\":\"{}\",\"value\":", hex::encode(key))?;
+            match shown {
+                Some(v) => write!(w, "\"{}\"", hex::encode(v))?,
+                None => w.write_all(b"null")?,
+            }
+            if !operands.is_empty() {
+                let ops: Vec<String> = operands.iter().map(hex::encode).collect();
+                write!(
+                    w,
+                    ",\"merge_operands\":{}",
+                    serde_json::to_string(&ops).unwrap_or_default()
+                )?;
+            }
+            if let Some(e) = &blob_error {
+                write!(
+                    w,
+                    ",\"blob_index\":true,\"blob_error\":{}",
+                    serde_json::to_string(e).unwrap_or_default()
+                )?;
+            }
+            if base.is_some_and(|b| b.vtype == vtype::WIDE_COLUMN_ENTITY) {
+                w.write_all(b",\"entity\":true")?;
+            }
+            if suspect {
+                w.write_all(b",\"suspect\":true")?;
+            }
+            w.write_all(b"}\n")
+        }
+        SalvageFormat::Csv => {
+            let ops: Vec<String> = operands.iter().map(hex::encode).collect();
+            writeln!(
+                w,
+                "{},{},{},{}",
+                hex::encode(key),
+                shown.map(hex::encode).unwrap_or_default(),
+                suspect,
+                ops.join(";")
+            )
+        }
+    }
+}
