@@ -3,6 +3,7 @@
 //! key bounds, sequence ranges, orphans, options). See format-specs/manifest.md §5 (replay and the
 //! final version) and §6 (OPTIONS).
 
+pub mod merge;
 pub mod options;
 pub mod salvage;
 

@@ -143,6 +143,8 @@ pub struct CfOutcome {
     pub keys: u64,
     pub suspect: u64,
     pub with_merge_operands: u64,
+    /// Keys whose merge operands a built-in operator named in OPTIONS resolved.
+    pub merges_resolved: u64,
     pub blob_indexes_unresolved: u64,
 }
 
@@ -382,6 +384,28 @@ pub fn salvage_db(dir: &Path, out: &Path, opts: &DbSalvageOptions) -> io::Result
             problems: sum.problems,
         });
     }
+    // Built-in merge operators the newest OPTIONS file names, per column family.
+    let mut operators: BTreeMap<String, super::merge::MergeOperator> = BTreeMap::new();
+    if let Some((_, _, opt)) = std::fs::read_dir(dir)?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let n: u64 = name.strip_prefix("OPTIONS-")?.parse().ok()?;
+            Some((n, name, e.path()))
+        })
+        .max()
+    {
+        if let Ok(text) = std::fs::read_to_string(&opt) {
+            for (cf, o) in super::options::parse(&text).column_families {
+                if let Some(m) = o
+                    .get("merge_operator")
+                    .and_then(|v| super::merge::MergeOperator::from_options(v))
+                {
+                    operators.insert(cf, m);
+                }
+            }
+        }
+    }
     // Merge and resolve per column family.
     let mut blobs = Blobs {
         dir: dir.to_path_buf(),
@@ -409,11 +433,13 @@ pub fn salvage_db(dir: &Path, out: &Path, opts: &DbSalvageOptions) -> io::Result
             ..CfOutcome::default()
         };
         let suspect_below = wal_suspect_below.get(&id).copied().unwrap_or(0);
+        let operator = operators.get(&outcome.name).cloned();
         let mut tombs = r.tombstones.clone();
         tombs.sort();
         merge_runs(&r.files, |versions| {
             resolve(
                 versions,
+                operator.as_ref(),
                 &mut blobs,
                 &tombs,
                 &r.lost,
@@ -526,10 +552,19 @@ impl Blobs {
     }
 }
 
+fn merged_possible(
+    operator: Option<&super::merge::MergeOperator>,
+    operands: &[&[u8]],
+    blob_error: &Option<String>,
+) -> bool {
+    operator.is_some() && !operands.is_empty() && blob_error.is_none()
+}
+
 /// Resolve one key's versions (newest first) and write it if it is visible.
 #[allow(clippy::too_many_arguments)]
 fn resolve(
     versions: &[Version1],
+    operator: Option<&super::merge::MergeOperator>,
     blobs: &mut Blobs,
     tombs: &[(Vec<u8>, Vec<u8>, u64)],
     lost: &[LostRange],
@@ -572,7 +607,7 @@ fn resolve(
     let suspect = in_lost || newest_seq.is_some_and(|s| s < suspect_below);
     outcome.keys += 1;
     outcome.suspect += suspect as u64;
-    outcome.with_merge_operands += (!operands.is_empty()) as u64;
+
     // A blob index is replaced by the value it points at when the blob file has it intact.
     let mut resolved: Option<Vec<u8>> = None;
     let mut blob_error: Option<String> = None;
@@ -590,6 +625,16 @@ fn resolve(
         (None, None) => None,
     };
     operands.reverse(); // oldest first, the order a merge operator applies them
+    outcome.merges_resolved += (merged_possible(operator, &operands, &blob_error)) as u64;
+    let merged: Option<Vec<u8>> = match (operator, operands.is_empty(), &blob_error) {
+        (Some(op), false, None) => Some(op.apply(shown, &operands)),
+        _ => None,
+    };
+    let (shown, operands): (Option<&[u8]>, Vec<&[u8]>) = match &merged {
+        Some(m) => (Some(m.as_slice()), Vec::new()),
+        None => (shown, operands),
+    };
+    outcome.with_merge_operands += (!operands.is_empty()) as u64;
     match fmt {
         SalvageFormat::Jsonl => {
             write!(w, "{{\"key\":\"{}\",\"value\":", hex::encode(key))?;
