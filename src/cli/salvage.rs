@@ -9,7 +9,7 @@ use rockrescue::lsm::salvage::{salvage_db, DbSalvageOptions, SalvageFormat};
 
 use super::{EXIT_DAMAGE, EXIT_ERROR, EXIT_OK};
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Jsonl,
     Csv,
@@ -39,6 +39,10 @@ pub struct SalvageArgs {
     /// Memory for sorting before spilling to disk, in MiB.
     #[arg(long, default_value_t = 256)]
     memory_mb: usize,
+    /// Also write the salvaged state into a new RocksDB database at this path, through RocksDB
+    /// itself (needs a build with `--features to-rocksdb`).
+    #[arg(long, value_name = "NEWDB")]
+    to_rocksdb: Option<PathBuf>,
 }
 
 pub fn run(a: &SalvageArgs) -> i32 {
@@ -95,10 +99,62 @@ pub fn run(a: &SalvageArgs) -> i32 {
     }
     let _ = writeln!(o, "report: {}", report_path.display());
     let _ = o.flush();
+    drop(o);
+    if let Some(new_db) = &a.to_rocksdb {
+        if let Err(c) = to_rocksdb(a, &rep, new_db) {
+            return c;
+        }
+    }
     if damaged_tables == 0 && wal_problems == 0 && rep.notes.iter().all(|n| !n.contains("MANIFEST"))
     {
         EXIT_OK
     } else {
         EXIT_DAMAGE
     }
+}
+
+#[cfg(feature = "to-rocksdb")]
+fn to_rocksdb(
+    a: &SalvageArgs,
+    rep: &rockrescue::lsm::salvage::DbSalvageReport,
+    new_db: &std::path::Path,
+) -> Result<(), i32> {
+    if a.format != Format::Jsonl {
+        eprintln!("rockrescue: --to-rocksdb reads the jsonl output; use --format jsonl");
+        return Err(EXIT_ERROR);
+    }
+    match rockrescue::lsm::to_rocksdb::write_db(&a.out, rep, new_db) {
+        Ok(cfs) => {
+            for c in cfs {
+                println!(
+                    "{}: {} keys written to {} ({} suspect); not written: {} merge operand lists, {} entities, {} unreadable blobs",
+                    c.name,
+                    c.written,
+                    new_db.display(),
+                    c.suspect_written,
+                    c.merge_operands_not_written,
+                    c.entities_not_written,
+                    c.blob_indexes_not_written
+                );
+            }
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("rockrescue: --to-rocksdb: {e}");
+            Err(EXIT_ERROR)
+        }
+    }
+}
+
+#[cfg(not(feature = "to-rocksdb"))]
+fn to_rocksdb(
+    _a: &SalvageArgs,
+    _rep: &rockrescue::lsm::salvage::DbSalvageReport,
+    _new_db: &std::path::Path,
+) -> Result<(), i32> {
+    eprintln!(
+        "rockrescue: this build has no --to-rocksdb support; rebuild with \
+         `cargo build --release --features to-rocksdb` (compiles RocksDB, needs libclang-dev)"
+    );
+    Err(EXIT_ERROR)
 }

@@ -6,6 +6,8 @@
 pub mod merge;
 pub mod options;
 pub mod salvage;
+#[cfg(feature = "to-rocksdb")]
+pub mod to_rocksdb;
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -33,12 +33,16 @@ type State = BTreeMap<String, BTreeMap<String, String>>;
 fn expected(corpus: &Path) -> State {
     CFS.iter()
         .map(|cf| {
-            let t = std::fs::read_to_string(corpus.join(format!("multi-cf.{cf}.expected.jsonl"))).unwrap();
+            let t = std::fs::read_to_string(corpus.join(format!("multi-cf.{cf}.expected.jsonl")))
+                .unwrap();
             let m = t
                 .lines()
                 .map(|l| {
                     let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                    (v["key"].as_str().unwrap().to_string(), v["value"].as_str().unwrap().to_string())
+                    (
+                        v["key"].as_str().unwrap().to_string(),
+                        v["value"].as_str().unwrap().to_string(),
+                    )
                 })
                 .collect();
             (cf.to_string(), m)
@@ -63,8 +67,12 @@ fn repair_and_scan(dir: &Path) -> Result<State, String> {
             names.push(cf.to_string());
         }
     }
-    let db = DB::open_cf_descriptors(&opts(), dir, names.iter().map(|n| ColumnFamilyDescriptor::new(n, opts())))
-        .map_err(|e| e.to_string())?;
+    let db = DB::open_cf_descriptors(
+        &opts(),
+        dir,
+        names.iter().map(|n| ColumnFamilyDescriptor::new(n, opts())),
+    )
+    .map_err(|e| e.to_string())?;
     let mut s = State::new();
     for cf in CFS {
         let h = db.cf_handle(cf).unwrap();
@@ -151,27 +159,51 @@ fn main() {
     };
     let mut cases: Vec<(String, Plant)> = vec![("intact".into(), Box::new(|_: &Path| {}))];
     let name = |p: &PathBuf| p.file_name().unwrap().to_string_lossy().to_string();
-    cases.push((format!("bit flip in a data block of {} (L6)", name(&ssts[0])), flip(name(&ssts[0]), 300)));
-    cases.push((format!("bit flip in a data block of {} (L0)", name(&ssts[ssts.len() - 1])), flip(name(&ssts[ssts.len() - 1]), 300)));
-    cases.push(("MANIFEST deleted".into(), Box::new(|d: &Path| {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.file_name().unwrap().to_string_lossy().starts_with("MANIFEST-") {
-                std::fs::remove_file(p).unwrap();
+    cases.push((
+        format!("bit flip in a data block of {} (L6)", name(&ssts[0])),
+        flip(name(&ssts[0]), 300),
+    ));
+    cases.push((
+        format!(
+            "bit flip in a data block of {} (L0)",
+            name(&ssts[ssts.len() - 1])
+        ),
+        flip(name(&ssts[ssts.len() - 1]), 300),
+    ));
+    cases.push((
+        "MANIFEST deleted".into(),
+        Box::new(|d: &Path| {
+            for e in std::fs::read_dir(d).unwrap() {
+                let p = e.unwrap().path();
+                if p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("MANIFEST-")
+                {
+                    std::fs::remove_file(p).unwrap();
+                }
             }
-        }
-    })));
-    cases.push(("CURRENT deleted".into(), Box::new(|d: &Path| std::fs::remove_file(d.join("CURRENT")).unwrap())));
-    cases.push(("bit flip in the WAL".into(), Box::new(|d: &Path| {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.extension().is_some_and(|x| x == "log") && std::fs::metadata(&p).unwrap().len() > 0 {
-                let mut b = std::fs::read(&p).unwrap();
-                b[40] ^= 0x08;
-                std::fs::write(&p, b).unwrap();
+        }),
+    ));
+    cases.push((
+        "CURRENT deleted".into(),
+        Box::new(|d: &Path| std::fs::remove_file(d.join("CURRENT")).unwrap()),
+    ));
+    cases.push((
+        "bit flip in the WAL".into(),
+        Box::new(|d: &Path| {
+            for e in std::fs::read_dir(d).unwrap() {
+                let p = e.unwrap().path();
+                if p.extension().is_some_and(|x| x == "log")
+                    && std::fs::metadata(&p).unwrap().len() > 0
+                {
+                    let mut b = std::fs::read(&p).unwrap();
+                    b[40] ^= 0x08;
+                    std::fs::write(&p, b).unwrap();
+                }
             }
-        }
-    })));
+        }),
+    ));
     println!("| damage | expected keys | RepairDB + scan: right / wrong / missing | rockrescue salvage: right / wrong / missing | rockrescue keys marked suspect | rockrescue wrong and not marked |");
     println!("|---|---|---|---|---|---|");
     for (what, plant) in cases {
@@ -196,7 +228,9 @@ fn main() {
                 let g = s.get(cf).cloned().unwrap_or_default();
                 let suspect = &suspect;
                 g.into_iter()
-                    .filter(move |(k, v)| wm.get(k) != Some(v) && !suspect.contains(&(cf.clone(), k.clone())))
+                    .filter(move |(k, v)| {
+                        wm.get(k) != Some(v) && !suspect.contains(&(cf.clone(), k.clone()))
+                    })
                     .collect::<Vec<_>>()
             })
             .count();
