@@ -4,7 +4,7 @@
 //! expiration, masked CRC-32C of those 24 bytes, masked CRC-32C of key and value) followed by key
 //! and value, and a 32-byte footer. A blob index (value type 0x11) holds the blob file number, the
 //! offset of the value in the file, its size and its compression.
-//! Source: RocksDB 11.8 db/blob/blob_log_format.{h,cc}, db/blob/blob_index.h.
+//! See format-specs/blob.md §2 (header), §3 (records), §5 (blob index) and §6 (reading a value).
 
 use crate::codec::checksum::mask_crc;
 use crate::codec::compress::{self, Compression, Flavor, MAX_BLOCK_SIZE};

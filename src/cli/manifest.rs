@@ -42,8 +42,69 @@ pub fn run(c: ManifestCommand) -> i32 {
     }
 }
 
+/// What a DB directory's small text files say.
+#[derive(Serialize, Default)]
+struct DirInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identity: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    options_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rocksdb_version: Option<String>,
+    /// Per column family in OPTIONS: comparator, merge operator, table format_version,
+    /// checksum and compression.
+    options: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+}
+
+fn dir_info(dir: &std::path::Path) -> DirInfo {
+    let mut d = DirInfo {
+        current: std::fs::read_to_string(dir.join("CURRENT"))
+            .ok()
+            .map(|s| s.trim_end().to_string()),
+        identity: std::fs::read_to_string(dir.join("IDENTITY"))
+            .ok()
+            .map(|s| s.trim_end().to_string()),
+        ..DirInfo::default()
+    };
+    let newest = std::fs::read_dir(dir).ok().and_then(|rd| {
+        rd.flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let n: u64 = name.strip_prefix("OPTIONS-")?.parse().ok()?;
+                Some((n, e.path()))
+            })
+            .max()
+    });
+    if let Some((_, p)) = newest {
+        if let Ok(text) = std::fs::read_to_string(&p) {
+            let o = rockrescue::lsm::options::parse(&text);
+            d.rocksdb_version = o.version.get("rocksdb_version").cloned();
+            for (cf, m) in o.column_families {
+                let keep = [
+                    "comparator",
+                    "merge_operator",
+                    "compression",
+                    "table.format_version",
+                    "table.checksum",
+                ];
+                let picked = m
+                    .into_iter()
+                    .filter(|(k, _)| keep.contains(&k.as_str()))
+                    .collect();
+                d.options.insert(cf, picked);
+            }
+        }
+        d.options_file = Some(p.display().to_string());
+    }
+    d
+}
+
 #[derive(Serialize)]
 struct Output<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    directory: Option<DirInfo>,
     manifest: String,
     #[serde(flatten)]
     version: &'a manifest::Version,
@@ -94,6 +155,7 @@ fn dump(a: &DumpArgs) -> i32 {
     let mut o = BufWriter::new(io::stdout().lock());
     if a.json {
         let out = Output {
+            directory: a.path.is_dir().then(|| dir_info(&a.path)),
             manifest: path.display().to_string(),
             version: &v,
             edits: a.edits.then_some(edits),
@@ -101,6 +163,26 @@ fn dump(a: &DumpArgs) -> i32 {
         let _ = serde_json::to_writer_pretty(&mut o, &out);
         let _ = writeln!(o);
     } else {
+        if a.path.is_dir() {
+            let d = dir_info(&a.path);
+            if let Some(c) = &d.current {
+                let _ = writeln!(o, "CURRENT         {c}");
+            }
+            if let Some(i) = &d.identity {
+                let _ = writeln!(o, "IDENTITY        {i}");
+            }
+            if let Some(f) = &d.options_file {
+                let _ = writeln!(
+                    o,
+                    "OPTIONS         {f} (written by RocksDB {})",
+                    d.rocksdb_version.as_deref().unwrap_or("?")
+                );
+                for (cf, m) in &d.options {
+                    let kv: Vec<String> = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    let _ = writeln!(o, "  '{cf}': {}", kv.join(" "));
+                }
+            }
+        }
         let _ = writeln!(o, "manifest        {}", path.display());
         if let Some(id) = &v.db_id {
             let _ = writeln!(o, "db id           {id}");
