@@ -11,6 +11,25 @@ mod salvage;
 mod sst;
 mod wal;
 
+/// `--format` of the dump commands.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Jsonl,
+}
+
+/// The dump format: as asked, else text on a terminal and JSON lines otherwise.
+pub fn dump_format(f: Option<Format>) -> rockrescue::export::dump::DumpFormat {
+    use rockrescue::export::dump::DumpFormat;
+    use std::io::IsTerminal;
+    match f {
+        Some(Format::Jsonl) => DumpFormat::Jsonl,
+        Some(Format::Text) => DumpFormat::Text,
+        None if std::io::stdout().is_terminal() => DumpFormat::Text,
+        None => DumpFormat::Jsonl,
+    }
+}
+
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_DAMAGE: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -16,7 +16,7 @@ use rockrescue::sst::salvage::{DamageError, FileReport, Salvage};
 use rockrescue::sst::table::{BlockKind, Table};
 use rockrescue::sst::verify::{self, FileVerdict, Status};
 
-use super::{EXIT_DAMAGE, EXIT_ERROR, EXIT_OK};
+use super::{Format, EXIT_DAMAGE, EXIT_ERROR, EXIT_OK};
 
 #[derive(Subcommand)]
 pub enum SstCommand {
@@ -97,12 +97,6 @@ pub struct VerifyArgs {
     /// the damage report (format-specs/damage-report.md) to this file.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    Text,
-    Jsonl,
 }
 
 #[derive(Args)]
@@ -536,12 +530,7 @@ fn dump(a: &DumpArgs) -> i32 {
         eprintln!("rockrescue: {e}");
     }
     let stdout = io::stdout();
-    let fmt = match a.format {
-        Some(Format::Jsonl) => DumpFormat::Jsonl,
-        Some(Format::Text) => DumpFormat::Text,
-        None if stdout.is_terminal() => DumpFormat::Text,
-        None => DumpFormat::Jsonl,
-    };
+    let fmt = super::dump_format(a.format);
     // salvage_dump writes whole rendered blocks; locked stdout passes such large, newline-terminated
     // writes straight to the file descriptor, so an extra buffer would only add a copy.
     let mut out = stdout.lock();

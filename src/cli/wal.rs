@@ -1,15 +1,14 @@
 //! `rockrescue wal ...` subcommands.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 
-use rockrescue::export::dump::DumpFormat;
 use rockrescue::export::wal::dump_wal;
 use rockrescue::io::Source;
 
-use super::{EXIT_DAMAGE, EXIT_ERROR, EXIT_OK};
+use super::{Format, EXIT_DAMAGE, EXIT_ERROR, EXIT_OK};
 
 #[derive(Subcommand)]
 pub enum WalCommand {
@@ -23,12 +22,6 @@ Damaged records are skipped and reported on stderr with their byte offsets (exit
 Examples:\n  rockrescue wal dump /var/lib/rocksdb/000123.log | head\n  rockrescue wal dump 000123.log --format jsonl > ops.jsonl"
     )]
     Dump(DumpArgs),
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    Text,
-    Jsonl,
 }
 
 #[derive(Args)]
@@ -55,12 +48,7 @@ fn dump(a: &DumpArgs) -> i32 {
         }
     };
     let stdout = io::stdout();
-    let fmt = match a.format {
-        Some(Format::Jsonl) => DumpFormat::Jsonl,
-        Some(Format::Text) => DumpFormat::Text,
-        None if stdout.is_terminal() => DumpFormat::Text,
-        None => DumpFormat::Jsonl,
-    };
+    let fmt = super::dump_format(a.format);
     let mut out = io::BufWriter::new(stdout.lock());
     let r = dump_wal(src.bytes(), &a.file, fmt, &mut out).and_then(|s| out.flush().map(|_| s));
     match r {

@@ -78,6 +78,20 @@ pub struct LogRecord<'a> {
     pub recyclable: bool,
 }
 
+impl LogProblemKind {
+    /// The snake_case name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            LogProblemKind::Checksum => "checksum",
+            LogProblemKind::BadRecord => "bad_record",
+            LogProblemKind::Fragmentation => "fragmentation",
+            LogProblemKind::TornTail => "torn_tail",
+            LogProblemKind::OldRecord => "old_record",
+            LogProblemKind::Decompress => "decompress",
+        }
+    }
+}
+
 /// A problem the reader ran into; `offset` is absolute.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LogProblem {
@@ -313,31 +327,26 @@ impl<'a> LogReader<'a> {
                         self.problem(p, end - p, LogProblemKind::Fragmentation, msg);
                     }
                 },
-                rtype::SET_COMPRESSION => {
-                    // fixed32 compression type; RocksDB writes only ZSTD (7).
-                    self.compression = (payload.len() >= 4).then(|| fixed32(payload) as u8);
+                rtype::SET_COMPRESSION
+                | rtype::UDT_SIZE
+                | rtype::RECYCLABLE_UDT_SIZE
+                | rtype::PREDECESSOR_WAL_INFO
+                | rtype::RECYCLABLE_PREDECESSOR_WAL_INFO => {
+                    let kind = match t {
+                        rtype::SET_COMPRESSION => {
+                            // fixed32 compression type; RocksDB writes only ZSTD (7).
+                            self.compression = (payload.len() >= 4).then(|| fixed32(payload) as u8);
+                            RecordKind::SetCompression
+                        }
+                        rtype::UDT_SIZE | rtype::RECYCLABLE_UDT_SIZE => RecordKind::TimestampSizes,
+                        _ => RecordKind::PredecessorWalInfo,
+                    };
                     return Some(LogRecord {
                         offset: p as u64,
-                        kind: RecordKind::SetCompression,
+                        kind,
                         data: Cow::Borrowed(payload),
                         recyclable,
                     });
-                }
-                rtype::UDT_SIZE | rtype::RECYCLABLE_UDT_SIZE => {
-                    return Some(LogRecord {
-                        offset: p as u64,
-                        kind: RecordKind::TimestampSizes,
-                        data: Cow::Borrowed(payload),
-                        recyclable,
-                    })
-                }
-                rtype::PREDECESSOR_WAL_INFO | rtype::RECYCLABLE_PREDECESSOR_WAL_INFO => {
-                    return Some(LogRecord {
-                        offset: p as u64,
-                        kind: RecordKind::PredecessorWalInfo,
-                        data: Cow::Borrowed(payload),
-                        recyclable,
-                    })
                 }
                 other if other & rtype::IGNORABLE_BIT != 0 => {
                     // A newer writer's metadata record that readers may skip.

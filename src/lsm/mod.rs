@@ -83,7 +83,7 @@ fn finding(sev: Severity, kind: &str, file: Option<&Path>, msg: impl Into<String
 }
 
 /// File number and kind from a DB file name (`000123.sst` -> (123, "sst")).
-fn numbered(name: &str) -> Option<(u64, &str)> {
+pub(crate) fn numbered(name: &str) -> Option<(u64, &str)> {
     let (stem, ext) = name.split_once('.')?;
     if stem.is_empty() || !stem.bytes().all(|b| b.is_ascii_digit()) {
         return None;

@@ -22,6 +22,8 @@ use crate::manifest::{self, Version};
 use crate::sst::salvage::{FileReport, Salvage};
 use crate::wal::{self, OpType};
 
+use super::numbered;
+
 /// Operation kinds in a run (the internal-key value types, format-specs/internal-key.md).
 fn op_vtype(op: OpType) -> Option<u8> {
     Some(match op {
@@ -193,14 +195,6 @@ impl Default for DbSalvageOptions {
             include_orphans: false,
         }
     }
-}
-
-fn numbered(name: &str) -> Option<(u64, &str)> {
-    let (stem, ext) = name.split_once('.')?;
-    if stem.is_empty() || !stem.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some((stem.parse().ok()?, ext))
 }
 
 /// Salvage the database in `dir` into `out`: one file per column family and the report.

@@ -545,10 +545,7 @@ pub fn replay(bytes: &[u8], mut on_edit: impl FnMut(u64, &VersionEdit)) -> Versi
 fn from_log(p: &LogProblem) -> ManifestProblem {
     ManifestProblem {
         offset: p.offset,
-        kind: serde_json::to_value(p.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default(),
+        kind: p.kind.name().to_string(),
         message: p.message.clone(),
     }
 }

@@ -382,10 +382,7 @@ impl From<&LogProblem> for WalProblem {
         WalProblem {
             offset: p.offset,
             length: p.length,
-            kind: serde_json::to_value(p.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            kind: p.kind.name().to_string(),
             message: p.message.clone(),
         }
     }
