@@ -404,6 +404,7 @@ pub fn salvage_db(dir: &Path, out: &Path, opts: &DbSalvageOptions) -> io::Result
     let mut blobs = Blobs {
         dir: dir.to_path_buf(),
         open: BTreeMap::new(),
+        titan: BTreeMap::new(),
     };
     for (id, mut r) in runs {
         r.spill()?;
@@ -518,6 +519,7 @@ fn merge_runs(
 struct Blobs {
     dir: PathBuf,
     open: BTreeMap<u64, Option<Source>>,
+    titan: BTreeMap<u64, Option<Source>>,
 }
 
 impl Blobs {
@@ -539,6 +541,24 @@ impl Blobs {
                 match src {
                     Some(s) => crate::blob::read_value(s.bytes(), key, offset, size, compression),
                     None => Err(format!("blob file {file_number:06}.blob is missing")),
+                }
+            }
+            Some(crate::blob::BlobIndex::Titan {
+                file_number,
+                offset,
+                size,
+            }) => {
+                // Titan keeps its blob files in <db>/titandb; the key space is shared, so the file
+                // number is enough.
+                let dir = &self.dir;
+                let src = self.titan.entry(file_number).or_insert_with(|| {
+                    Source::open(&dir.join("titandb").join(format!("{file_number:06}.blob"))).ok()
+                });
+                match src {
+                    Some(s) => crate::blob::read_titan_value(s.bytes(), key, offset, size),
+                    None => Err(format!(
+                        "Titan blob file titandb/{file_number:06}.blob is missing"
+                    )),
                 }
             }
             None => Err("undecodable blob index".into()),
