@@ -3,4 +3,5 @@
 pub mod checksum;
 pub mod compress;
 pub mod hash;
+pub mod hexfmt;
 pub mod varint;

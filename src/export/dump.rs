@@ -8,6 +8,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
+use crate::codec::hexfmt::push_hex;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ikey::{self, vtype};
 use crate::io::Source;
@@ -18,26 +19,6 @@ use crate::sst::salvage::{FileReport, Salvage, UnitOutcome};
 pub enum DumpFormat {
     Jsonl,
     Text,
-}
-
-/// Two lowercase hex digits for every byte value.
-const HEX_PAIRS: [[u8; 2]; 256] = {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut t = [[0u8; 2]; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = [DIGITS[i >> 4], DIGITS[i & 15]];
-        i += 1;
-    }
-    t
-};
-
-fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    let start = out.len();
-    out.resize(start + bytes.len() * 2, 0);
-    for (pair, &b) in out[start..].chunks_exact_mut(2).zip(bytes) {
-        pair.copy_from_slice(&HEX_PAIRS[b as usize]);
-    }
 }
 
 /// Escape bytes for humans: printable ASCII as is, `\\`, `\'` and `\xNN` otherwise.

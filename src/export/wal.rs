@@ -6,6 +6,7 @@
 use std::io::{self, Write};
 
 use super::dump::{push_escaped, DumpFormat};
+use crate::codec::hexfmt::push_hex;
 use crate::wal::Op;
 
 /// Render one operation, newline included.
@@ -21,12 +22,14 @@ pub fn render_op(out: &mut Vec<u8>, fmt: DumpFormat, op: &Op<'_>) {
             }
             let _ = write!(
                 out,
-                ",\"cf\":{},\"type\":\"{}\",\"key\":\"{}\",\"value\":\"{}\"",
+                ",\"cf\":{},\"type\":\"{}\",\"key\":\"",
                 op.cf,
-                op.op.name(),
-                hex::encode(op.key),
-                hex::encode(op.value)
+                op.op.name()
             );
+            push_hex(out, op.key);
+            out.extend_from_slice(b"\",\"value\":\"");
+            push_hex(out, op.value);
+            out.push(b'"');
             if !op.extra.is_empty() {
                 let _ = write!(out, ",\"commit_ts\":\"{}\"", hex::encode(op.extra));
             }

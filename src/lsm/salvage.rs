@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::codec::hexfmt::push_hex;
 use crate::ikey::vtype;
 use crate::io::Source;
 use crate::manifest::{self, Version};
@@ -651,33 +652,42 @@ fn resolve(
     outcome.with_merge_operands += (!operands.is_empty()) as u64;
     match fmt {
         SalvageFormat::Jsonl => {
-            write!(w, "{{\"key\":\"{}\",\"value\":", hex::encode(key))?;
+            let mut line = Vec::with_capacity(2 * (key.len() + shown.map_or(0, <[u8]>::len)) + 32);
+            line.extend_from_slice(b"{\"key\":\"");
+            push_hex(&mut line, key);
+            line.extend_from_slice(b"\",\"value\":");
             match shown {
-                Some(v) => write!(w, "\"{}\"", hex::encode(v))?,
-                None => w.write_all(b"null")?,
+                Some(v) => {
+                    line.push(b'"');
+                    push_hex(&mut line, v);
+                    line.push(b'"');
+                }
+                None => line.extend_from_slice(b"null"),
             }
             if !operands.is_empty() {
-                let ops: Vec<String> = operands.iter().map(hex::encode).collect();
-                write!(
-                    w,
-                    ",\"merge_operands\":{}",
-                    serde_json::to_string(&ops).unwrap_or_default()
-                )?;
+                line.extend_from_slice(b",\"merge_operands\":[");
+                for (i, op) in operands.iter().enumerate() {
+                    if i > 0 {
+                        line.push(b',');
+                    }
+                    line.push(b'"');
+                    push_hex(&mut line, op);
+                    line.push(b'"');
+                }
+                line.push(b']');
             }
             if let Some(e) = &blob_error {
-                write!(
-                    w,
-                    ",\"blob_index\":true,\"blob_error\":{}",
-                    serde_json::to_string(e).unwrap_or_default()
-                )?;
+                line.extend_from_slice(b",\"blob_index\":true,\"blob_error\":");
+                line.extend_from_slice(serde_json::to_string(e).unwrap_or_default().as_bytes());
             }
             if base.is_some_and(|b| b.vtype == vtype::WIDE_COLUMN_ENTITY) {
-                w.write_all(b",\"entity\":true")?;
+                line.extend_from_slice(b",\"entity\":true");
             }
             if suspect {
-                w.write_all(b",\"suspect\":true")?;
+                line.extend_from_slice(b",\"suspect\":true");
             }
-            w.write_all(b"}\n")
+            line.extend_from_slice(b"}\n");
+            w.write_all(&line)
         }
         SalvageFormat::Csv => {
             let ops: Vec<String> = operands.iter().map(hex::encode).collect();
