@@ -4,9 +4,12 @@
 //! Layers, lowest first (a layer only uses the ones below it):
 //! - [`io`]: read-only memory-mapped sources with offset-carrying, bounds-checked slices;
 //! - [`codec`]: varints, checksums, decompression;
-//! - [`ikey`], [`sst`], [`log`] and [`wal`]: file formats (internal keys, block-based tables, the
-//!   log framing of WALs and MANIFESTs, write batches);
-//! - [`export`]: output formats (the JSONL/text dump contract).
+//! - [`ikey`], [`sst`], [`log`], [`wal`], [`manifest`] and [`blob`]: file formats (internal keys,
+//!   block-based tables, the log framing of WALs and MANIFESTs, write batches, version edits, blob
+//!   files);
+//! - [`lsm`]: the database level (the `check` validator, whole-database salvage, OPTIONS);
+//! - [`tikv`]: TiKV's layout on top of RocksDB (key codecs, MVCC records);
+//! - [`export`]: output formats (the JSONL/text dump contracts).
 //!
 //! The CLI (`src/cli`) is a thin layer over these.
 
@@ -20,6 +23,7 @@ pub mod log;
 pub mod lsm;
 pub mod manifest;
 pub mod sst;
+pub mod tikv;
 pub mod wal;
 
 pub use error::{Error, ErrorKind, Result};
