@@ -20,7 +20,6 @@ use crate::ikey;
 use crate::io::Source;
 use crate::manifest::{self, FileMeta, Version};
 use crate::sst::verify::{self, Status};
-use crate::sst::Table;
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -89,56 +88,6 @@ pub(crate) fn numbered(name: &str) -> Option<(u64, &str)> {
         return None;
     }
     Some((stem.parse().ok()?, ext))
-}
-
-/// What the table's contents say about its bounds.
-#[derive(Default)]
-struct TableFacts {
-    smallest: Option<Vec<u8>>,
-    largest: Option<Vec<u8>>,
-    min_seq: Option<u64>,
-    max_seq: Option<u64>,
-}
-
-fn table_facts(t: &Table) -> TableFacts {
-    let per: Vec<TableFacts> = (0..t.data_blocks.len())
-        .into_par_iter()
-        .map(|i| {
-            let mut f = TableFacts::default();
-            let h = t.data_blocks[i].handle;
-            if let Ok(c) = t.read_data_block(h) {
-                let _ = t.visit_data_block(h, &c, |e| {
-                    if f.smallest.is_none() {
-                        f.smallest = Some(e.internal_key.to_vec());
-                    }
-                    f.largest = Some(e.internal_key.to_vec());
-                    f.min_seq = Some(f.min_seq.map_or(e.seq, |m| m.min(e.seq)));
-                    f.max_seq = Some(f.max_seq.map_or(e.seq, |m| m.max(e.seq)));
-                });
-            }
-            f
-        })
-        .collect();
-    let mut all = TableFacts::default();
-    for f in per {
-        if all.smallest.is_none() {
-            all.smallest = f.smallest;
-        }
-        if f.largest.is_some() {
-            all.largest = f.largest;
-        }
-        for s in [f.min_seq, f.max_seq].into_iter().flatten() {
-            all.min_seq = Some(all.min_seq.map_or(s, |m| m.min(s)));
-            all.max_seq = Some(all.max_seq.map_or(s, |m| m.max(s)));
-        }
-    }
-    if let Ok(ts) = t.range_tombstones() {
-        for r in ts {
-            all.min_seq = Some(all.min_seq.map_or(r.seq, |m| m.min(r.seq)));
-            all.max_seq = Some(all.max_seq.map_or(r.seq, |m| m.max(r.seq)));
-        }
-    }
-    all
 }
 
 /// A range-deletion sentinel largest key: the file's upper bound comes from a tombstone's end.
@@ -234,49 +183,54 @@ fn check_table(
         f.offset = Some(i.offset);
         findings.push(f);
     }
-    if let Ok(t) = Table::open(bytes, &path) {
-        if t.index_complete && v.issues.is_empty() {
-            let facts = table_facts(&t);
-            let ms = hex::decode(&m.smallest).unwrap_or_default();
-            let ml = hex::decode(&m.largest).unwrap_or_default();
-            let user = |k: &[u8]| ikey::parse(k).map_or(k.to_vec(), |p| p.user_key.to_vec());
-            if let (Some(s), Some(l)) = (&facts.smallest, &facts.largest) {
-                let below = cmp.compare_user(&user(s), &user(&ms)) == Some(Ordering::Less);
-                let above = cmp.compare_user(&user(l), &user(&ml)) == Some(Ordering::Greater);
-                let loose = !is_sentinel(&ml)
-                    && t.range_del_handle().is_none()
-                    && (s.as_slice() != ms.as_slice() || l.as_slice() != ml.as_slice());
-                if below || above || loose {
-                    findings.push(finding(
-                        Severity::Error,
-                        "key_range",
-                        Some(&path),
-                        format!(
-                            "holds keys {} .. {}, the MANIFEST records {} .. {}",
-                            hex::encode(user(s)),
-                            hex::encode(user(l)),
-                            hex::encode(user(&ms)),
-                            hex::encode(user(&ml))
-                        ),
-                    ));
-                }
+    // Bounds from the deep audit's facts (no second decode of the table).
+    if let (Some(stats), true) = (&v.stats, v.issues.is_empty()) {
+        let has_range_dels = stats.range_deletions > 0;
+        let ms = hex::decode(&m.smallest).unwrap_or_default();
+        let ml = hex::decode(&m.largest).unwrap_or_default();
+        let user = |k: &[u8]| ikey::parse(k).map_or(k.to_vec(), |p| p.user_key.to_vec());
+        let s = stats
+            .smallest_key
+            .as_deref()
+            .and_then(|h| hex::decode(h).ok());
+        let l = stats
+            .largest_key
+            .as_deref()
+            .and_then(|h| hex::decode(h).ok());
+        if let (Some(s), Some(l)) = (&s, &l) {
+            let below = cmp.compare_user(&user(s), &user(&ms)) == Some(Ordering::Less);
+            let above = cmp.compare_user(&user(l), &user(&ml)) == Some(Ordering::Greater);
+            let loose = !is_sentinel(&ml)
+                && !has_range_dels
+                && (s.as_slice() != ms.as_slice() || l.as_slice() != ml.as_slice());
+            if below || above || loose {
+                findings.push(finding(
+                    Severity::Error,
+                    "key_range",
+                    Some(&path),
+                    format!(
+                        "holds keys {} .. {}, the MANIFEST records {} .. {}",
+                        hex::encode(user(s)),
+                        hex::encode(user(l)),
+                        hex::encode(user(&ms)),
+                        hex::encode(user(&ml))
+                    ),
+                ));
             }
-            if let (Some(lo), Some(hi), Some(mlo), Some(mhi)) = (
-                facts.min_seq,
-                facts.max_seq,
-                m.smallest_seqno,
-                m.largest_seqno,
-            ) {
-                if lo < mlo || hi > mhi {
-                    findings.push(finding(
-                        Severity::Error,
-                        "seq_range",
-                        Some(&path),
-                        format!(
-                            "holds sequence numbers {lo}..{hi}, the MANIFEST records {mlo}..{mhi}"
-                        ),
-                    ));
-                }
+        }
+        if let (Some(lo), Some(hi), Some(mlo), Some(mhi)) = (
+            stats.min_seq,
+            stats.max_seq,
+            m.smallest_seqno,
+            m.largest_seqno,
+        ) {
+            if lo < mlo || hi > mhi {
+                findings.push(finding(
+                    Severity::Error,
+                    "seq_range",
+                    Some(&path),
+                    format!("holds sequence numbers {lo}..{hi}, the MANIFEST records {mlo}..{mhi}"),
+                ));
             }
         }
     }

@@ -263,6 +263,8 @@ fn check_one(t: &Table, file: &[u8], kind: BlockKind, h: BlockHandle, name: &str
 struct BlockFacts {
     first: Option<Vec<u8>>,
     last: Option<Vec<u8>>,
+    min_seq: Option<u64>,
+    max_seq: Option<u64>,
     entries: u64,
     deletions: u64,
     merges: u64,
@@ -295,6 +297,8 @@ fn deep_block(t: &Table, i: usize, failed_trailer: &HashSet<u64>) -> BlockFacts 
     let base = d.handle.offset;
     let r = t.visit_data_block(d.handle, &contents, |e| {
         facts.entries += 1;
+        facts.min_seq = Some(facts.min_seq.map_or(e.seq, |m| m.min(e.seq)));
+        facts.max_seq = Some(facts.max_seq.map_or(e.seq, |m| m.max(e.seq)));
         facts.key_bytes += e.internal_key.len() as u64;
         facts.value_bytes += e.value.len() as u64;
         match e.vtype {
@@ -385,6 +389,16 @@ fn deep_check(t: &Table, failed_trailer: &HashSet<u64>) -> (Vec<Issue>, DeepStat
     };
     for (i, f) in facts.iter().enumerate() {
         issues.extend(f.issues.iter().cloned());
+        if stats.smallest_key.is_none() {
+            stats.smallest_key = f.first.as_deref().map(hex::encode);
+        }
+        if let Some(l) = &f.last {
+            stats.largest_key = Some(hex::encode(l));
+        }
+        for s in [f.min_seq, f.max_seq].into_iter().flatten() {
+            stats.min_seq = Some(stats.min_seq.map_or(s, |m| m.min(s)));
+            stats.max_seq = Some(stats.max_seq.map_or(s, |m| m.max(s)));
+        }
         stats.entries += f.entries;
         stats.deletions += f.deletions;
         stats.merges += f.merges;
@@ -439,6 +453,8 @@ fn deep_check(t: &Table, failed_trailer: &HashSet<u64>) -> (Vec<Issue>, DeepStat
         Ok(ts) => {
             stats.range_deletions = ts.len() as u64;
             for r in &ts {
+                stats.min_seq = Some(stats.min_seq.map_or(r.seq, |m| m.min(r.seq)));
+                stats.max_seq = Some(stats.max_seq.map_or(r.seq, |m| m.max(r.seq)));
                 stats.key_bytes += r.start.len() as u64 + 8;
                 stats.value_bytes += r.end.len() as u64;
             }
@@ -512,6 +528,16 @@ pub struct DeepStats {
     pub range_deletions: u64,
     pub key_bytes: u64,
     pub value_bytes: u64,
+    /// The first and last point entries' internal keys (hex), from the blocks that decoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smallest_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub largest_key: Option<String>,
+    /// Sequence number range of points and range tombstones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_seq: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_seq: Option<u64>,
     pub notes: Vec<String>,
 }
 
