@@ -8,7 +8,8 @@
 //!   block-based tables, the log framing of WALs and MANIFESTs, write batches, version edits, blob
 //!   files);
 //! - [`lsm`]: the database level (the `check` validator, whole-database salvage, OPTIONS);
-//! - [`tikv`]: TiKV's layout on top of RocksDB (key codecs, MVCC records);
+//! - [`tikv`] and [`tidb`]: TiKV's layout on top of RocksDB (key codecs, MVCC records) and TiDB's
+//!   keys inside it;
 //! - [`export`]: output formats (the JSONL/text dump contracts).
 //!
 //! The CLI (`src/cli`) is a thin layer over these.
@@ -23,6 +24,7 @@ pub mod log;
 pub mod lsm;
 pub mod manifest;
 pub mod sst;
+pub mod tidb;
 pub mod tikv;
 pub mod wal;
 

@@ -1,0 +1,3 @@
+//! TiDB's data inside TiKV: keys (records, indexes, meta). Rows and schemas come next.
+
+pub mod key;
