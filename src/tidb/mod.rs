@@ -1,3 +1,4 @@
 //! TiDB's data inside TiKV: keys (records, indexes, meta). Rows and schemas come next.
 
 pub mod key;
+pub mod row;

@@ -9,7 +9,8 @@ use super::codec::{self, be_u64, compact_bytes, uvarint, CodecError};
 
 /// Data keys start with this byte; local (store-internal) keys with 0x01.
 pub const DATA_PREFIX: u8 = b'z';
-/// Short values longer than this are never inlined.
+/// Short values longer than this are never inlined (64 before TiKV 4.0: decide by the `'v'` tag,
+/// never by length).
 pub const SHORT_VALUE_MAX_LEN: usize = 255;
 
 /// Split a TSO timestamp into physical milliseconds and the logical counter.
@@ -220,6 +221,9 @@ pub struct Lock {
     pub secondaries: Vec<Vec<u8>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rollback_ts: Vec<u64>,
+    /// For a shared lock ('H'): the ordinary locks it holds (format-specs/tikv.md §5.2).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shared: Vec<Lock>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped_at: Option<usize>,
 }
@@ -236,6 +240,9 @@ pub fn parse_lock(v: &[u8]) -> Result<Lock, MvccError> {
         Some(&x) => return merr(0, format!("unknown lock type {x:#04x}")),
         None => return merr(0, "empty lock record"),
     };
+    if kind == LockType::Shared {
+        return parse_shared_lock(v);
+    }
     let mut p = 1;
     let Some((primary, n)) = compact_bytes(&v[p..]) else {
         return merr(p, "bad primary key");
@@ -264,6 +271,7 @@ pub fn parse_lock(v: &[u8]) -> Result<Lock, MvccError> {
         min_commit_ts: None,
         secondaries: Vec::new(),
         rollback_ts: Vec::new(),
+        shared: Vec::new(),
         stopped_at: None,
     };
     let be = |p: usize, what: &str| -> Result<u64, MvccError> {
@@ -322,6 +330,60 @@ pub fn parse_lock(v: &[u8]) -> Result<Lock, MvccError> {
                 for _ in 0..count.min(v.len() as u64) {
                     l.rollback_ts.push(be(p, "rollback ts")?);
                     p += 8;
+                }
+            }
+            _ => {
+                l.stopped_at = Some(p - 1);
+                break;
+            }
+        }
+    }
+    Ok(l)
+}
+
+/// A shared lock: `'H'`, optionally `'i'` + a flags byte, then `'h'` + a count of nested ordinary
+/// locks as compact bytes (format-specs/tikv.md §5.2). A lone `'H'` holds no locks.
+fn parse_shared_lock(v: &[u8]) -> Result<Lock, MvccError> {
+    let mut l = Lock {
+        kind: LockType::Shared,
+        primary: Vec::new(),
+        start_ts: 0,
+        ttl: 0,
+        short_value: None,
+        for_update_ts: None,
+        txn_size: None,
+        min_commit_ts: None,
+        secondaries: Vec::new(),
+        rollback_ts: Vec::new(),
+        shared: Vec::new(),
+        stopped_at: None,
+    };
+    let mut p = 1;
+    while p < v.len() {
+        let tag = v[p];
+        p += 1;
+        match tag {
+            b'i' => {
+                if v.get(p).is_none_or(|f| f & !1 != 0) {
+                    return merr(p, "bad shared-lock flags");
+                }
+                p += 1;
+            }
+            b'h' => {
+                let Some((count, n)) = uvarint(&v[p..]) else {
+                    return merr(p, "bad shared-lock count");
+                };
+                p += n;
+                for _ in 0..count.min(v.len() as u64) {
+                    let Some((inner, n)) = compact_bytes(&v[p..]) else {
+                        return merr(p, "bad nested lock");
+                    };
+                    let nested = parse_lock(inner).map_err(|e| MvccError {
+                        pos: p + e.pos,
+                        msg: format!("nested lock: {}", e.msg),
+                    })?;
+                    l.shared.push(nested);
+                    p += n;
                 }
             }
             _ => {
@@ -407,5 +469,12 @@ mod tests {
             (Some(333), Some(444), Some(555))
         );
         assert!(parse_lock(&h("50")).is_err());
+        // Shared locks: empty, and holding one ordinary lock.
+        assert!(parse_lock(&h("486800")).unwrap().shared.is_empty());
+        assert!(parse_lock(&h("48")).unwrap().shared.is_empty());
+        // 48 h, count 1, compact length 6 (zigzag 0x0c), then the lock of the first case.
+        let l = parse_lock(&h("4868010c5004706b010a")).unwrap();
+        assert_eq!(l.shared.len(), 1);
+        assert_eq!(l.shared[0].primary, b"pk");
     }
 }
