@@ -141,17 +141,9 @@ pub fn parse_write(v: &[u8]) -> Result<Write, MvccError> {
         p += 1;
         match tag {
             b'v' => {
-                let Some(&len) = v.get(p) else {
-                    return merr(p, "short value length missing");
-                };
-                let Some(s) = v.get(p + 1..p + 1 + len as usize) else {
-                    return merr(
-                        p,
-                        format!("short value of {len} bytes runs past the record"),
-                    );
-                };
-                w.short_value = Some(s.to_vec());
-                p += 1 + len as usize;
+                let (sv, n) = short_value(v, p)?;
+                w.short_value = Some(sv);
+                p += n;
             }
             b'R' => w.has_overlapped_rollback = true,
             b'F' => {
@@ -187,6 +179,21 @@ pub fn parse_write(v: &[u8]) -> Result<Write, MvccError> {
         }
     }
     Ok(w)
+}
+
+/// A `'v'` field's value at `p` (after the tag): a length byte and that many bytes. Returns the
+/// value and the bytes used.
+fn short_value(v: &[u8], p: usize) -> Result<(Vec<u8>, usize), MvccError> {
+    let Some(&len) = v.get(p) else {
+        return merr(p, "short value length missing");
+    };
+    match v.get(p + 1..p + 1 + len as usize) {
+        Some(s) => Ok((s.to_vec(), 1 + len as usize)),
+        None => merr(
+            p,
+            format!("short value of {len} bytes runs past the record"),
+        ),
+    }
 }
 
 /// What a lock-CF record locks the key for.
@@ -228,6 +235,25 @@ pub struct Lock {
     pub stopped_at: Option<usize>,
 }
 
+impl Lock {
+    fn new(kind: LockType, primary: Vec<u8>, start_ts: u64, ttl: u64) -> Lock {
+        Lock {
+            kind,
+            primary,
+            start_ts,
+            ttl,
+            short_value: None,
+            for_update_ts: None,
+            txn_size: None,
+            min_commit_ts: None,
+            secondaries: Vec::new(),
+            rollback_ts: Vec::new(),
+            shared: Vec::new(),
+            stopped_at: None,
+        }
+    }
+}
+
 /// Decode a lock-CF value (format-specs/tikv.md §5). Tags after the ones rockrescue needs
 /// (last change, txn source, conflict flag, generation, shared locks) are skipped by stopping.
 pub fn parse_lock(v: &[u8]) -> Result<Lock, MvccError> {
@@ -260,20 +286,7 @@ pub fn parse_lock(v: &[u8]) -> Result<Lock, MvccError> {
         }
         None => 0,
     };
-    let mut l = Lock {
-        kind,
-        primary: primary.to_vec(),
-        start_ts,
-        ttl,
-        short_value: None,
-        for_update_ts: None,
-        txn_size: None,
-        min_commit_ts: None,
-        secondaries: Vec::new(),
-        rollback_ts: Vec::new(),
-        shared: Vec::new(),
-        stopped_at: None,
-    };
+    let mut l = Lock::new(kind, primary.to_vec(), start_ts, ttl);
     let be = |p: usize, what: &str| -> Result<u64, MvccError> {
         be_u64(&v[p.min(v.len())..]).ok_or(MvccError {
             pos: p,
@@ -285,17 +298,9 @@ pub fn parse_lock(v: &[u8]) -> Result<Lock, MvccError> {
         p += 1;
         match tag {
             b'v' => {
-                let Some(&len) = v.get(p) else {
-                    return merr(p, "short value length missing");
-                };
-                let Some(s) = v.get(p + 1..p + 1 + len as usize) else {
-                    return merr(
-                        p,
-                        format!("short value of {len} bytes runs past the record"),
-                    );
-                };
-                l.short_value = Some(s.to_vec());
-                p += 1 + len as usize;
+                let (sv, n) = short_value(v, p)?;
+                l.short_value = Some(sv);
+                p += n;
             }
             b'f' => {
                 l.for_update_ts = Some(be(p, "for_update_ts")?);
@@ -344,20 +349,7 @@ pub fn parse_lock(v: &[u8]) -> Result<Lock, MvccError> {
 /// A shared lock: `'H'`, optionally `'i'` + a flags byte, then `'h'` + a count of nested ordinary
 /// locks as compact bytes (format-specs/tikv.md §5.2). A lone `'H'` holds no locks.
 fn parse_shared_lock(v: &[u8]) -> Result<Lock, MvccError> {
-    let mut l = Lock {
-        kind: LockType::Shared,
-        primary: Vec::new(),
-        start_ts: 0,
-        ttl: 0,
-        short_value: None,
-        for_update_ts: None,
-        txn_size: None,
-        min_commit_ts: None,
-        secondaries: Vec::new(),
-        rollback_ts: Vec::new(),
-        shared: Vec::new(),
-        stopped_at: None,
-    };
+    let mut l = Lock::new(LockType::Shared, Vec::new(), 0, 0);
     let mut p = 1;
     while p < v.len() {
         let tag = v[p];
