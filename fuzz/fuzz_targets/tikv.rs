@@ -1,7 +1,7 @@
 #![no_main]
 //! Any byte string as a TiKV key or MVCC value, or a TiDB key, row or cell: never a panic.
 use libfuzzer_sys::fuzz_target;
-use rockrescue::tidb::{key, row, value};
+use rockrescue::tidb::{datum, key, row, value};
 use rockrescue::tikv::mvcc;
 
 fuzz_target!(|data: &[u8]| {
@@ -15,6 +15,8 @@ fuzz_target!(|data: &[u8]| {
             let _ = r.cell(*id);
         }
     }
+    let _ = datum::decode_row_v1(data);
+    let _ = datum::decode_one(data);
     let _ = value::json(data);
     let _ = value::decimal(data);
     let _ = value::int(data);

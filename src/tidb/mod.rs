@@ -1,5 +1,6 @@
 //! TiDB's data inside TiKV: keys (records, indexes, meta). Rows and schemas come next.
 
+pub mod datum;
 pub mod key;
 pub mod row;
 pub mod value;
