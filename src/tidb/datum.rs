@@ -153,7 +153,7 @@ pub fn decode_one(b: &[u8]) -> Result<(Datum, usize), DatumError> {
             let Some(&t) = v.first() else {
                 return derr(1, "JSON without a type");
             };
-            let Some(n) = json_len(t, &v[1..]).filter(|n| 1 + n <= v.len()) else {
+            let Some(n) = json_len(t, &v[1..]).filter(|n| *n < v.len()) else {
                 return derr(1, format!("JSON value of type {t:#04x} does not fit"));
             };
             (Datum::Json(v[..1 + n].to_vec()), 2 + n)
