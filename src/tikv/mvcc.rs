@@ -181,6 +181,48 @@ pub fn parse_write(v: &[u8]) -> Result<Write, MvccError> {
     Ok(w)
 }
 
+/// What a key holds at a read timestamp (format-specs/tikv.md §7).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Visible {
+    /// A Put committed at `commit_ts` with its value inlined.
+    Inline { commit_ts: u64, value: Vec<u8> },
+    /// A Put committed at `commit_ts` whose value is in the default CF at `start_ts`.
+    InDefault { commit_ts: u64, start_ts: u64 },
+    /// Deleted, never written, or hidden by a GC fence.
+    NotFound,
+}
+
+/// The committed state of one key at `read_ts`, from its write-CF records `(key ts, record)`
+/// sorted newest first (the key ts is the commit ts, or the start ts of a rollback). Lock and
+/// Rollback records carry no data and are walked past; a GC fence at or below `read_ts` hides the
+/// key (format-specs/tikv.md §7; pending locks are not considered).
+pub fn visible_at(records: &[(u64, Write)], read_ts: u64) -> Visible {
+    for (ts, w) in records.iter().filter(|(ts, _)| *ts <= read_ts) {
+        if let Some(fence) = w.gc_fence {
+            if fence != 0 && fence <= read_ts {
+                return Visible::NotFound;
+            }
+        }
+        match w.kind {
+            WriteType::Put => {
+                return match &w.short_value {
+                    Some(v) => Visible::Inline {
+                        commit_ts: *ts,
+                        value: v.clone(),
+                    },
+                    None => Visible::InDefault {
+                        commit_ts: *ts,
+                        start_ts: w.start_ts,
+                    },
+                }
+            }
+            WriteType::Delete => return Visible::NotFound,
+            WriteType::Lock | WriteType::Rollback => continue,
+        }
+    }
+    Visible::NotFound
+}
+
 /// A `'v'` field's value at `p` (after the tag): a length byte and that many bytes. Returns the
 /// value and the bytes used.
 fn short_value(v: &[u8], p: usize) -> Result<(Vec<u8>, usize), MvccError> {
@@ -440,6 +482,49 @@ mod tests {
         assert!(parse_write(&h("5000760b7368")).is_err());
         assert!(parse_write(&h("58")).is_err());
         assert_eq!(parse_write(&h("50017a")).unwrap().stopped_at, Some(2));
+    }
+
+    #[test]
+    fn visibility_at_a_read_ts() {
+        let w = |kind, start_ts, sv: Option<&[u8]>, fence| Write {
+            kind,
+            start_ts,
+            short_value: sv.map(|s| s.to_vec()),
+            has_overlapped_rollback: false,
+            gc_fence: fence,
+            last_change: None,
+            txn_source: None,
+            stopped_at: None,
+        };
+        // Newest first: a rollback at 50, a lock at 40, a put (inline) committed at 30, a delete at
+        // 20, a put (in default CF) committed at 10.
+        let recs = vec![
+            (50, w(WriteType::Rollback, 50, None, None)),
+            (40, w(WriteType::Lock, 35, None, None)),
+            (30, w(WriteType::Put, 25, Some(b"v3"), None)),
+            (20, w(WriteType::Delete, 15, None, None)),
+            (10, w(WriteType::Put, 5, None, None)),
+        ];
+        assert_eq!(
+            visible_at(&recs, u64::MAX),
+            Visible::Inline {
+                commit_ts: 30,
+                value: b"v3".to_vec()
+            }
+        );
+        assert_eq!(visible_at(&recs, 25), Visible::NotFound);
+        assert_eq!(
+            visible_at(&recs, 15),
+            Visible::InDefault {
+                commit_ts: 10,
+                start_ts: 5
+            }
+        );
+        assert_eq!(visible_at(&recs, 5), Visible::NotFound);
+        // A GC fence at or below the read ts hides the key.
+        let fenced = vec![(30, w(WriteType::Put, 25, Some(b"v"), Some(60)))];
+        assert_eq!(visible_at(&fenced, 100), Visible::NotFound);
+        assert!(matches!(visible_at(&fenced, 59), Visible::Inline { .. }));
     }
 
     /// tikv txn_types/src/lock.rs `test_lock` cases (format-specs/tikv.md §9).
