@@ -3,4 +3,5 @@
 pub mod datum;
 pub mod key;
 pub mod row;
+pub mod schema;
 pub mod value;
