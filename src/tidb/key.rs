@@ -78,6 +78,9 @@ pub fn parse(k: &[u8]) -> TidbKey {
             match &k[9..11] {
                 b"_r" => {
                     let rest = &k[11..];
+                    if rest.is_empty() {
+                        return TidbKey::Other; // a record prefix, not a record key
+                    }
                     let handle = if rest.len() == 8 {
                         match decode_cmp_i64(rest) {
                             Some(h) => Handle::Int(h),
@@ -189,6 +192,7 @@ mod tests {
             }
         );
         assert_eq!(parse(b"t\x80"), TidbKey::Other);
+        assert_eq!(parse(&h("7480000000000000645f72")), TidbKey::Other);
         assert_eq!(
             encode_cmp_i64(-1),
             [0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]

@@ -111,6 +111,16 @@ pub fn parse_v2(v: &[u8]) -> Result<RowV2<'_>, RowError> {
             "bytes after the column data without a checksum flag",
         );
     }
+    // A checksum trailer is a header byte and one or two CRC32s (TiKV accepts 5 or 9 bytes).
+    if flags & FLAG_CHECKSUM != 0 && checksum.len() != 5 && checksum.len() != 9 {
+        return rerr(
+            p + data_len,
+            format!(
+                "checksum trailer of {} bytes (5 or 9 expected)",
+                checksum.len()
+            ),
+        );
+    }
     if ids.windows(2).any(|w| w[0] >= w[1]) || null_ids.windows(2).any(|w| w[0] >= w[1]) {
         return rerr(6, "column ids are not ascending");
     }

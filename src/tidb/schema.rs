@@ -4,7 +4,12 @@
 //! pkg/meta/model/{db,table,column}.go, parser/types/field_type.go, parser/mysql/type.go (shared
 //! notes §3.7-§3.9).
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
+
+/// Go writes an empty list as `null`: read it as empty.
+fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
 
 /// A name as TiDB stores it: original and lower case.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -128,7 +133,7 @@ pub struct PartitionDefinition {
 /// Partitioning of a table.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct PartitionInfo {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub definitions: Vec<PartitionDefinition>,
 }
 
@@ -150,7 +155,7 @@ pub struct IndexInfo {
     pub id: i64,
     #[serde(default)]
     pub idx_name: CiStr,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub idx_cols: Vec<IndexColumn>,
     #[serde(default)]
     pub is_unique: bool,
@@ -171,7 +176,7 @@ pub struct TableInfo {
     pub charset: String,
     #[serde(default)]
     pub collate: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub cols: Vec<ColumnInfo>,
     #[serde(default)]
     pub index_info: Option<Vec<IndexInfo>>,
@@ -261,5 +266,10 @@ mod tests {
         let d = DbInfo::parse(br#"{"id":2,"db_name":{"O":"Shop","L":"shop"},"state":5}"#).unwrap();
         assert_eq!((d.id, d.db_name.lower.as_str()), (2, "shop"));
         assert!(TableInfo::parse(b"not json").is_err());
+        // Go's empty lists are null.
+        let n =
+            TableInfo::parse(br#"{"id":1,"cols":null,"partition":{"definitions":null}}"#).unwrap();
+        assert!(n.cols.is_empty());
+        assert_eq!(n.physical_ids(), vec![1]);
     }
 }
