@@ -125,6 +125,9 @@ impl Runs {
             return Ok(());
         }
         self.mem.sort_unstable();
+        if self.files.is_empty() {
+            std::fs::create_dir_all(&self.tmp)?;
+        }
         let p = self.tmp.join(format!("run-{}", self.files.len()));
         let mut w = BufWriter::new(File::create(&p)?);
         for v in self.mem.drain(..) {
@@ -290,7 +293,6 @@ pub fn salvage_db(dir: &Path, out: &Path, opts: &DbSalvageOptions) -> io::Result
             names.entry(cf).or_insert(name);
         }
         let r = runs.entry(cf).or_insert_with(|| new_runs(cf));
-        std::fs::create_dir_all(&r.tmp)?;
         let mut err = None;
         let report = plan.visit_entries(|e, _unverified| {
             if err.is_some() {
@@ -345,9 +347,6 @@ pub fn salvage_db(dir: &Path, out: &Path, opts: &DbSalvageOptions) -> io::Result
                 };
                 ops += 1;
                 let r = runs.entry(op.cf).or_insert_with(|| new_runs(op.cf));
-                if let Err(e) = std::fs::create_dir_all(&r.tmp) {
-                    err.get_or_insert(e);
-                }
                 if let Err(e) = r.push(Version1 {
                     key: op.key.to_vec(),
                     seq,
