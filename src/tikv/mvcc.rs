@@ -357,17 +357,9 @@ pub fn parse_lock(v: &[u8]) -> Result<Lock, MvccError> {
                 p += 8;
             }
             b'a' => {
-                let Some((count, n)) = uvarint(&v[p..]) else {
-                    return merr(p, "bad secondaries count");
-                };
+                let (keys, n) = compact_list(v, p, "secondary key")?;
+                l.secondaries = keys.into_iter().map(|(_, k)| k.to_vec()).collect();
                 p += n;
-                for _ in 0..count.min(v.len() as u64) {
-                    let Some((s, n)) = compact_bytes(&v[p..]) else {
-                        return merr(p, "bad secondary key");
-                    };
-                    l.secondaries.push(s.to_vec());
-                    p += n;
-                }
             }
             b'r' => {
                 let Some((count, n)) = uvarint(&v[p..]) else {
@@ -388,6 +380,32 @@ pub fn parse_lock(v: &[u8]) -> Result<Lock, MvccError> {
     Ok(l)
 }
 
+/// An item of a compact-bytes list: its offset in the record and its bytes.
+type Item<'a> = (usize, &'a [u8]);
+
+/// A varint count at `p`, then that many compact-bytes items: each item with its offset in `v`, and
+/// the bytes used.
+fn compact_list<'a>(
+    v: &'a [u8],
+    mut p: usize,
+    what: &str,
+) -> Result<(Vec<Item<'a>>, usize), MvccError> {
+    let start = p;
+    let Some((count, n)) = uvarint(&v[p..]) else {
+        return merr(p, format!("bad {what} count"));
+    };
+    p += n;
+    let mut items = Vec::new();
+    for _ in 0..count.min(v.len() as u64) {
+        let Some((item, n)) = compact_bytes(&v[p..]) else {
+            return merr(p, format!("bad {what}"));
+        };
+        items.push((p, item));
+        p += n;
+    }
+    Ok((items, p - start))
+}
+
 /// A shared lock: `'H'`, optionally `'i'` + a flags byte, then `'h'` + a count of nested ordinary
 /// locks as compact bytes (format-specs/tikv.md §5.2). A lone `'H'` holds no locks.
 fn parse_shared_lock(v: &[u8]) -> Result<Lock, MvccError> {
@@ -404,21 +422,15 @@ fn parse_shared_lock(v: &[u8]) -> Result<Lock, MvccError> {
                 p += 1;
             }
             b'h' => {
-                let Some((count, n)) = uvarint(&v[p..]) else {
-                    return merr(p, "bad shared-lock count");
-                };
-                p += n;
-                for _ in 0..count.min(v.len() as u64) {
-                    let Some((inner, n)) = compact_bytes(&v[p..]) else {
-                        return merr(p, "bad nested lock");
-                    };
+                let (entries, n) = compact_list(v, p, "nested lock")?;
+                for (at, inner) in entries {
                     let nested = parse_lock(inner).map_err(|e| MvccError {
-                        pos: p + e.pos,
+                        pos: at + e.pos,
                         msg: format!("nested lock: {}", e.msg),
                     })?;
                     l.shared.push(nested);
-                    p += n;
                 }
+                p += n;
             }
             _ => {
                 l.stopped_at = Some(p - 1);
