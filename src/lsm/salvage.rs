@@ -268,7 +268,7 @@ pub fn salvage_db(dir: &Path, out: &Path, opts: &DbSalvageOptions) -> io::Result
         lost: Vec::new(),
     };
     // Tables.
-    for (n, ext, path) in files.iter().filter(|(_, e, _)| e == "sst" || e == "ldb") {
+    for (n, _, path) in files.iter().filter(|(_, e, _)| e == "sst" || e == "ldb") {
         let listed = live.get(n).copied();
         if manifest_ok && listed.is_none() && !opts.include_orphans {
             rep.notes.push(format!(
@@ -278,7 +278,6 @@ pub fn salvage_db(dir: &Path, out: &Path, opts: &DbSalvageOptions) -> io::Result
             ));
             continue;
         }
-        let _ = ext;
         let src = match Source::open(path) {
             Ok(s) => s,
             Err(e) => {
@@ -324,8 +323,7 @@ pub fn salvage_db(dir: &Path, out: &Path, opts: &DbSalvageOptions) -> io::Result
     }
     // WALs.
     let mut wal_suspect_below: BTreeMap<u32, u64> = BTreeMap::new();
-    for (n, _, path) in files.iter().filter(|(n, e, _)| e == "log" && *n >= min_log) {
-        let _ = n;
+    for (_, _, path) in files.iter().filter(|(n, e, _)| e == "log" && *n >= min_log) {
         let src = match Source::open(path) {
             Ok(s) => s,
             Err(_) => continue,
