@@ -201,10 +201,89 @@ impl Default for DbSalvageOptions {
     }
 }
 
+/// One key of a column family's final state, as [`salvage_db_visit`] hands it to a sink.
+#[derive(Clone, Copy, Debug)]
+pub struct Resolved<'a> {
+    pub key: &'a [u8],
+    /// The visible value (a resolved blob, or the merged value when a built-in operator applied);
+    /// `None` when only unresolved merge operands remain.
+    pub value: Option<&'a [u8]>,
+    /// Merge operands left unresolved, oldest first.
+    pub merge_operands: &'a [&'a [u8]],
+    /// Why a blob index could not be resolved (then `value` is the blob index itself).
+    pub blob_error: Option<&'a str>,
+    /// The value is a wide-column entity.
+    pub entity: bool,
+    /// In a lost key range of a damaged block, or older than a damaged WAL record.
+    pub suspect: bool,
+    /// Sequence number of the newest version that counted.
+    pub seq: u64,
+}
+
+/// Where [`salvage_db_visit`] sends the final state: column family by column family, each key once,
+/// in key order.
+pub trait StateSink {
+    /// A column family starts; returns the name of the file it goes to, if any (for the report).
+    fn begin_cf(&mut self, id: u32, name: &str) -> io::Result<String>;
+    fn entry(&mut self, e: &Resolved<'_>) -> io::Result<()>;
+    fn end_cf(&mut self) -> io::Result<()>;
+}
+
+/// Writes each column family to `OUT/<name>.jsonl` or `.csv`.
+struct FileSink<'a> {
+    out: &'a Path,
+    format: SalvageFormat,
+    w: Option<BufWriter<File>>,
+}
+
+impl StateSink for FileSink<'_> {
+    fn begin_cf(&mut self, _id: u32, name: &str) -> io::Result<String> {
+        let ext = match self.format {
+            SalvageFormat::Jsonl => "jsonl",
+            SalvageFormat::Csv => "csv",
+        };
+        let file_name = format!("{}.{ext}", sanitize(name));
+        let mut w = BufWriter::new(File::create(self.out.join(&file_name))?);
+        if self.format == SalvageFormat::Csv {
+            w.write_all(b"key,value,suspect,merge_operands\n")?;
+        }
+        self.w = Some(w);
+        Ok(file_name)
+    }
+    fn entry(&mut self, e: &Resolved<'_>) -> io::Result<()> {
+        match &mut self.w {
+            Some(w) => write_entry(w, e, self.format),
+            None => Ok(()),
+        }
+    }
+    fn end_cf(&mut self) -> io::Result<()> {
+        match self.w.take() {
+            Some(mut w) => w.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Salvage the database in `dir` into `out`: one file per column family and the report.
 pub fn salvage_db(dir: &Path, out: &Path, opts: &DbSalvageOptions) -> io::Result<DbSalvageReport> {
     std::fs::create_dir_all(out)?;
-    let tmp = out.join(".rockrescue-runs");
+    let mut sink = FileSink {
+        out,
+        format: opts.format,
+        w: None,
+    };
+    salvage_db_visit(dir, &out.join(".rockrescue-runs"), opts, &mut sink)
+}
+
+/// Salvage the database in `dir`, handing the final state of every column family to `sink`.
+/// Sorted runs that outgrow the memory budget spill under `tmp` (created, then removed).
+pub fn salvage_db_visit(
+    dir: &Path,
+    tmp: &Path,
+    opts: &DbSalvageOptions,
+    sink: &mut dyn StateSink,
+) -> io::Result<DbSalvageReport> {
+    let tmp = tmp.to_path_buf();
     std::fs::create_dir_all(&tmp)?;
     let mut rep = DbSalvageReport {
         dir: dir.display().to_string(),
@@ -319,6 +398,8 @@ pub fn salvage_db(dir: &Path, out: &Path, opts: &DbSalvageOptions) -> io::Result
                 r.lost.push((dec(&l.from), dec(&l.to)));
             }
         }
+        let mut report = report;
+        report.column_family = names.get(&cf).cloned();
         rep.tables.push(report);
     }
     // WALs.
@@ -410,15 +491,7 @@ pub fn salvage_db(dir: &Path, out: &Path, opts: &DbSalvageOptions) -> io::Result
             .get(&id)
             .cloned()
             .unwrap_or_else(|| format!("cf-{id}"));
-        let ext = match opts.format {
-            SalvageFormat::Jsonl => "jsonl",
-            SalvageFormat::Csv => "csv",
-        };
-        let file_name = format!("{}.{ext}", sanitize(&name));
-        let mut w = BufWriter::new(File::create(out.join(&file_name))?);
-        if opts.format == SalvageFormat::Csv {
-            w.write_all(b"key,value,suspect,merge_operands\n")?;
-        }
+        let file_name = sink.begin_cf(id, &name)?;
         let mut outcome = CfOutcome {
             id,
             name,
@@ -437,12 +510,11 @@ pub fn salvage_db(dir: &Path, out: &Path, opts: &DbSalvageOptions) -> io::Result
                 &tombs,
                 &r.lost,
                 suspect_below,
-                opts.format,
-                &mut w,
+                sink,
                 &mut outcome,
             )
         })?;
-        w.flush()?;
+        sink.end_cf()?;
         for f in &r.files {
             let _ = std::fs::remove_file(f);
         }
@@ -581,8 +653,7 @@ fn resolve(
     tombs: &[(Vec<u8>, Vec<u8>, u64)],
     lost: &[LostRange],
     suspect_below: u64,
-    fmt: SalvageFormat,
-    w: &mut impl Write,
+    sink: &mut dyn StateSink,
     outcome: &mut CfOutcome,
 ) -> io::Result<()> {
     let key = &versions[0].key;
@@ -647,6 +718,20 @@ fn resolve(
         None => (shown, operands),
     };
     outcome.with_merge_operands += (!operands.is_empty()) as u64;
+    sink.entry(&Resolved {
+        key,
+        value: shown,
+        merge_operands: &operands,
+        blob_error: blob_error.as_deref(),
+        entity: base.is_some_and(|b| b.vtype == vtype::WIDE_COLUMN_ENTITY),
+        suspect,
+        seq: newest_seq.unwrap_or(0),
+    })
+}
+
+/// One key of the state as a JSONL or CSV line.
+fn write_entry(w: &mut impl Write, e: &Resolved<'_>, fmt: SalvageFormat) -> io::Result<()> {
+    let (key, shown, operands) = (e.key, e.value, e.merge_operands);
     match fmt {
         SalvageFormat::Jsonl => {
             let mut line = Vec::with_capacity(2 * (key.len() + shown.map_or(0, <[u8]>::len)) + 32);
@@ -673,14 +758,14 @@ fn resolve(
                 }
                 line.push(b']');
             }
-            if let Some(e) = &blob_error {
+            if let Some(err) = e.blob_error {
                 line.extend_from_slice(b",\"blob_index\":true,\"blob_error\":");
-                line.extend_from_slice(serde_json::to_string(e).unwrap_or_default().as_bytes());
+                line.extend_from_slice(serde_json::to_string(err).unwrap_or_default().as_bytes());
             }
-            if base.is_some_and(|b| b.vtype == vtype::WIDE_COLUMN_ENTITY) {
+            if e.entity {
                 line.extend_from_slice(b",\"entity\":true");
             }
-            if suspect {
+            if e.suspect {
                 line.extend_from_slice(b",\"suspect\":true");
             }
             line.extend_from_slice(b"}\n");
@@ -693,7 +778,7 @@ fn resolve(
                 "{},{},{},{}",
                 hex::encode(key),
                 shown.map(hex::encode).unwrap_or_default(),
-                suspect,
+                e.suspect,
                 ops.join(";")
             )
         }

@@ -187,6 +187,9 @@ pub struct FileReport {
     pub entries: EntryCounts,
     pub damaged: Vec<DamagedRegion>,
     pub notes: Vec<String>,
+    /// The column family the table belongs to (set by whole-database salvage).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column_family: Option<String>,
 }
 
 impl FileReport {
@@ -202,6 +205,7 @@ impl FileReport {
             method: Method::Index,
             blocks: BlockCounts::default(),
             entries: EntryCounts::default(),
+            column_family: None,
             damaged: vec![region(
                 e.offset,
                 0,
@@ -1139,6 +1143,7 @@ impl<'a> Salvage<'a> {
             },
             damaged,
             notes,
+            column_family: None,
         }
     }
 
