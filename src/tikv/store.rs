@@ -1,0 +1,533 @@
+//! TiKV stores as salvage inputs: find the kv RocksDB of a data directory, salvage its `default`,
+//! `write` and `lock` column families (format-specs/tikv.md §1), and merge several stores (the
+//! replicas of one cluster, perhaps imaged at different moments) into one stream of keys with every
+//! MVCC version any store holds (§8).
+//!
+//! Each store's final RocksDB state is spooled, already in key order, to one file per column family
+//! under a temporary directory; the stores are then merged key by key, so memory stays bounded by
+//! the versions of a single key.
+
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::codec::decode_bytes;
+use crate::lsm::salvage::{
+    salvage_db_visit, DbSalvageOptions, DbSalvageReport, Resolved, StateSink,
+};
+
+/// The three column families that hold data (`raft` holds no user data).
+pub const DATA_CFS: [&str; 3] = ["default", "write", "lock"];
+
+/// The kv RocksDB inside a TiKV data directory: `DATADIR/db` when it exists, else the directory
+/// itself (a kv DB directory, or a directory of loose SSTs).
+pub fn kv_dir(datadir: &Path) -> PathBuf {
+    let db = datadir.join("db");
+    if db.is_dir() {
+        db
+    } else {
+        datadir.to_path_buf()
+    }
+}
+
+/// What salvaging one store gave.
+#[derive(Debug, Serialize)]
+pub struct StoreOutcome {
+    /// The data directory as given.
+    pub path: String,
+    /// The kv RocksDB read.
+    pub kv_dir: String,
+    /// Keys spooled per data column family.
+    pub keys: [u64; 3],
+    pub suspect_keys: u64,
+    /// Column families that were found, with their key counts (including `raft` and others).
+    pub report: DbSalvageReport,
+}
+
+/// Spools a store's data column families to `<tmp>/<cf>.run`.
+struct Spool {
+    dir: PathBuf,
+    cur: Option<(usize, BufWriter<File>)>,
+    keys: [u64; 3],
+    suspect: u64,
+}
+
+impl StateSink for Spool {
+    fn begin_cf(&mut self, _id: u32, name: &str) -> io::Result<String> {
+        self.cur = None;
+        if let Some(i) = DATA_CFS.iter().position(|c| *c == name) {
+            let p = self.dir.join(format!("{name}.run"));
+            self.cur = Some((i, BufWriter::with_capacity(1 << 16, File::create(&p)?)));
+            return Ok(format!("{name}.run"));
+        }
+        Ok(String::new())
+    }
+    fn entry(&mut self, e: &Resolved<'_>) -> io::Result<()> {
+        let Some((i, w)) = &mut self.cur else {
+            return Ok(());
+        };
+        // A key with only merge operands or an unresolved blob carries no TiKV record we can use.
+        let Some(v) = e.value.filter(|_| e.blob_error.is_none()) else {
+            return Ok(());
+        };
+        self.keys[*i] += 1;
+        self.suspect += e.suspect as u64;
+        write_rec(w, e.key, v, e.suspect)
+    }
+    fn end_cf(&mut self) -> io::Result<()> {
+        if let Some((_, mut w)) = self.cur.take() {
+            w.flush()?;
+        }
+        Ok(())
+    }
+}
+
+fn write_rec(w: &mut impl Write, k: &[u8], v: &[u8], suspect: bool) -> io::Result<()> {
+    w.write_all(&(k.len() as u32).to_le_bytes())?;
+    w.write_all(k)?;
+    w.write_all(&(v.len() as u32).to_le_bytes())?;
+    w.write_all(v)?;
+    w.write_all(&[suspect as u8])
+}
+
+/// One spooled record.
+struct Rec {
+    key: Vec<u8>,
+    value: Vec<u8>,
+    suspect: bool,
+}
+
+fn read_rec(r: &mut impl Read) -> io::Result<Option<Rec>> {
+    let mut n = [0u8; 4];
+    match r.read_exact(&mut n) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let mut key = vec![0u8; u32::from_le_bytes(n) as usize];
+    r.read_exact(&mut key)?;
+    r.read_exact(&mut n)?;
+    let mut value = vec![0u8; u32::from_le_bytes(n) as usize];
+    r.read_exact(&mut value)?;
+    let mut s = [0u8; 1];
+    r.read_exact(&mut s)?;
+    Ok(Some(Rec {
+        key,
+        value,
+        suspect: s[0] != 0,
+    }))
+}
+
+/// Salvage each data directory (in parallel) and spool its data column families under `tmp`
+/// (`tmp/store-<i>/`).
+pub fn salvage_stores(
+    datadirs: &[PathBuf],
+    tmp: &Path,
+    opts: &DbSalvageOptions,
+) -> io::Result<Vec<StoreOutcome>> {
+    let results: Vec<io::Result<StoreOutcome>> = std::thread::scope(|s| {
+        let handles: Vec<_> = datadirs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                s.spawn(move || -> io::Result<StoreOutcome> {
+                    let dir = tmp.join(format!("store-{i}"));
+                    std::fs::create_dir_all(&dir)?;
+                    let kv = kv_dir(d);
+                    if !kv.is_dir() {
+                        return Err(io::Error::new(
+                            io::ErrorKind::NotFound,
+                            format!("{}: not a directory", d.display()),
+                        ));
+                    }
+                    let mut spool = Spool {
+                        dir: dir.clone(),
+                        cur: None,
+                        keys: [0; 3],
+                        suspect: 0,
+                    };
+                    let report = salvage_db_visit(&kv, &dir.join("runs"), opts, &mut spool)?;
+                    Ok(StoreOutcome {
+                        path: d.display().to_string(),
+                        kv_dir: kv.display().to_string(),
+                        keys: spool.keys,
+                        suspect_keys: spool.suspect,
+                        report,
+                    })
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(io::Error::other("a store's salvage thread panicked")))
+            })
+            .collect()
+    });
+    results.into_iter().collect()
+}
+
+/// One MVCC version of a key as the write CF records it, merged over the stores.
+#[derive(Clone, Debug)]
+pub struct WriteVersion {
+    /// The key's timestamp: the commit ts (the start ts of a rollback).
+    pub ts: u64,
+    /// The write record (from the first store, in command-line order, that has this version).
+    pub value: Vec<u8>,
+    /// Bit i: store i holds this version.
+    pub stores: u64,
+    /// Stores whose record at this ts differs from `value` (bit mask).
+    pub conflicting: u64,
+    pub suspect: bool,
+}
+
+/// A default-CF value (a long value, keyed by its transaction's start ts).
+#[derive(Clone, Debug)]
+pub struct DefaultValue {
+    pub start_ts: u64,
+    pub value: Vec<u8>,
+    pub stores: u64,
+}
+
+/// A lock-CF record and the store it came from.
+#[derive(Clone, Debug)]
+pub struct LockRecord {
+    pub store: usize,
+    pub value: Vec<u8>,
+}
+
+/// Every version of one user key over all stores.
+#[derive(Clone, Debug, Default)]
+pub struct KeyGroup {
+    /// The raw (TiDB) key, or the undecodable data key itself when `bad_key` is set.
+    pub raw: Vec<u8>,
+    /// The data key's encoded prefix did not decode (damage, or not a TiKV data key).
+    pub bad_key: bool,
+    /// Newest first.
+    pub writes: Vec<WriteVersion>,
+    /// Newest first.
+    pub defaults: Vec<DefaultValue>,
+    pub locks: Vec<LockRecord>,
+    /// Some store marked one of this key's records suspect (lost key range, damaged WAL).
+    pub suspect: bool,
+}
+
+/// A spooled record in the merge heap: (full key, store, value, suspect).
+type HeapRec = (Vec<u8>, usize, Vec<u8>, bool);
+
+/// Reads one spooled column family of several stores in merged key order.
+struct CfMerge {
+    readers: Vec<Option<BufReader<File>>>,
+    heap: BinaryHeap<std::cmp::Reverse<HeapRec>>,
+    with_ts: bool,
+}
+
+impl CfMerge {
+    fn open(dirs: &[PathBuf], cf: &str, with_ts: bool) -> io::Result<CfMerge> {
+        let mut m = CfMerge {
+            readers: Vec::new(),
+            heap: BinaryHeap::new(),
+            with_ts,
+        };
+        for (i, d) in dirs.iter().enumerate() {
+            let p = d.join(format!("{cf}.run"));
+            let r = if p.exists() {
+                Some(BufReader::with_capacity(1 << 16, File::open(p)?))
+            } else {
+                None
+            };
+            m.readers.push(r);
+            m.refill(i)?;
+        }
+        Ok(m)
+    }
+
+    fn refill(&mut self, i: usize) -> io::Result<()> {
+        if let Some(r) = &mut self.readers[i] {
+            if let Some(rec) = read_rec(r)? {
+                self.heap
+                    .push(std::cmp::Reverse((rec.key, i, rec.value, rec.suspect)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The encoded user-key part of a data key (the key without its timestamp).
+    fn prefix<'a>(&self, k: &'a [u8]) -> &'a [u8] {
+        if self.with_ts && k.len() >= 9 {
+            &k[..k.len() - 8]
+        } else {
+            k
+        }
+    }
+
+    fn peek_prefix(&self) -> Option<&[u8]> {
+        self.heap.peek().map(|r| self.prefix(&r.0 .0))
+    }
+
+    /// Pop the next record: (full key, store, value, suspect).
+    fn pop(&mut self) -> io::Result<Option<HeapRec>> {
+        let Some(std::cmp::Reverse(x)) = self.heap.pop() else {
+            return Ok(None);
+        };
+        self.refill(x.1)?;
+        Ok(Some(x))
+    }
+}
+
+fn ts_of(k: &[u8]) -> u64 {
+    if k.len() < 9 {
+        return 0;
+    }
+    let b: [u8; 8] = k[k.len() - 8..].try_into().unwrap_or([0; 8]);
+    !u64::from_be_bytes(b)
+}
+
+/// Counts of how the stores agree (format-specs/tikv.md §8).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Divergence {
+    pub stores: usize,
+    /// Write-CF versions held by every store.
+    pub versions_in_all: u64,
+    /// Per store: versions that store lacks but another holds.
+    pub versions_missing: Vec<u64>,
+    /// Per store: keys (not versions) that only this store holds.
+    pub keys_only_in: Vec<u64>,
+    /// The same key and commit ts with different records in different stores.
+    pub conflicts: Vec<Conflict>,
+    /// How many conflicts there were in all (`conflicts` keeps the first 1000).
+    pub conflict_count: u64,
+}
+
+/// One same-ts conflict.
+#[derive(Clone, Debug, Serialize)]
+pub struct Conflict {
+    /// The raw key, hex.
+    pub key: String,
+    pub ts: u64,
+    /// The store whose record was used, and the stores that disagree (indexes in command-line order).
+    pub used_store: usize,
+    pub other_stores: Vec<usize>,
+}
+
+/// The merged MVCC stream over the spooled stores, one [`KeyGroup`] per user key in key order.
+pub struct MergedStores {
+    write: CfMerge,
+    default: CfMerge,
+    lock: CfMerge,
+    n: usize,
+    pub divergence: Divergence,
+}
+
+impl MergedStores {
+    /// Open the spools [`salvage_stores`] wrote under `tmp` for `n` stores.
+    pub fn open(tmp: &Path, n: usize) -> io::Result<MergedStores> {
+        let dirs: Vec<PathBuf> = (0..n).map(|i| tmp.join(format!("store-{i}"))).collect();
+        Ok(MergedStores {
+            write: CfMerge::open(&dirs, "write", true)?,
+            default: CfMerge::open(&dirs, "default", true)?,
+            lock: CfMerge::open(&dirs, "lock", false)?,
+            n,
+            divergence: Divergence {
+                stores: n,
+                versions_missing: vec![0; n],
+                keys_only_in: vec![0; n],
+                ..Divergence::default()
+            },
+        })
+    }
+
+    /// The next key, or None at the end.
+    pub fn next_group(&mut self) -> io::Result<Option<KeyGroup>> {
+        let p = [
+            self.write.peek_prefix(),
+            self.default.peek_prefix(),
+            self.lock.peek_prefix(),
+        ];
+        let Some(prefix) = p.iter().flatten().min().map(|x| x.to_vec()) else {
+            return Ok(None);
+        };
+        let mut g = KeyGroup::default();
+        match prefix.first() {
+            Some(b'z') => match decode_bytes(&prefix[1..]) {
+                Ok((raw, n)) if n + 1 == prefix.len() => g.raw = raw,
+                _ => {
+                    g.raw = prefix.clone();
+                    g.bad_key = true;
+                }
+            },
+            _ => {
+                g.raw = prefix.clone();
+                g.bad_key = true;
+            }
+        }
+        let all = if self.n >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << self.n) - 1
+        };
+        let mut key_stores = 0u64;
+        while self.write.peek_prefix() == Some(&prefix[..]) {
+            let Some((k, store, v, suspect)) = self.write.pop()? else {
+                break;
+            };
+            let ts = ts_of(&k);
+            g.suspect |= suspect;
+            key_stores |= 1 << store.min(63);
+            match g.writes.last_mut() {
+                Some(last) if last.ts == ts => {
+                    last.stores |= 1 << store.min(63);
+                    last.suspect |= suspect;
+                    if last.value != v {
+                        last.conflicting |= 1 << store.min(63);
+                    }
+                }
+                _ => g.writes.push(WriteVersion {
+                    ts,
+                    value: v,
+                    stores: 1 << store.min(63),
+                    conflicting: 0,
+                    suspect,
+                }),
+            }
+        }
+        while self.default.peek_prefix() == Some(&prefix[..]) {
+            let Some((k, store, v, suspect)) = self.default.pop()? else {
+                break;
+            };
+            let ts = ts_of(&k);
+            g.suspect |= suspect;
+            key_stores |= 1 << store.min(63);
+            match g.defaults.last_mut() {
+                Some(last) if last.start_ts == ts => last.stores |= 1 << store.min(63),
+                _ => g.defaults.push(DefaultValue {
+                    start_ts: ts,
+                    value: v,
+                    stores: 1 << store.min(63),
+                }),
+            }
+        }
+        while self.lock.peek_prefix() == Some(&prefix[..]) {
+            let Some((_, store, v, suspect)) = self.lock.pop()? else {
+                break;
+            };
+            g.suspect |= suspect;
+            g.locks.push(LockRecord { store, value: v });
+        }
+        // Divergence bookkeeping.
+        let d = &mut self.divergence;
+        for w in &g.writes {
+            if w.stores == all {
+                d.versions_in_all += 1;
+            } else {
+                for (i, m) in d.versions_missing.iter_mut().enumerate() {
+                    *m += (w.stores & (1 << i.min(63)) == 0) as u64;
+                }
+            }
+            if w.conflicting != 0 {
+                d.conflict_count += 1;
+                if d.conflicts.len() < 1000 {
+                    d.conflicts.push(Conflict {
+                        key: hex::encode(&g.raw),
+                        ts: w.ts,
+                        used_store: w.stores.trailing_zeros() as usize,
+                        other_stores: (0..self.n)
+                            .filter(|i| w.conflicting & (1 << (*i).min(63)) != 0)
+                            .collect(),
+                    });
+                }
+            }
+        }
+        if self.n > 1 && key_stores.count_ones() == 1 {
+            d.keys_only_in[key_stores.trailing_zeros() as usize] += 1;
+        }
+        Ok(Some(g))
+    }
+}
+
+/// What a key holds at a read timestamp, after MVCC (format-specs/tikv.md §7).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyState {
+    /// Committed at `commit_ts` with this value.
+    Value { commit_ts: u64, value: Vec<u8> },
+    /// Deleted at `commit_ts`; `last_value` is the newest value before the delete, if any store
+    /// still holds it.
+    Deleted {
+        commit_ts: u64,
+        last_value: Option<(u64, Vec<u8>)>,
+    },
+    /// A Put whose value should be in the default CF at `start_ts` but no store has it.
+    ValueLost { commit_ts: u64, start_ts: u64 },
+    /// No committed version at or before the read ts.
+    Absent,
+}
+
+/// Problems met while resolving a key.
+#[derive(Clone, Debug, Default)]
+pub struct ResolveProblems {
+    /// Write records that did not parse (ts, message).
+    pub bad_writes: Vec<(u64, String)>,
+}
+
+fn put_value(g: &KeyGroup, w: &super::mvcc::Write) -> Option<Vec<u8>> {
+    match &w.short_value {
+        Some(v) => Some(v.clone()),
+        None => g
+            .defaults
+            .iter()
+            .find(|d| d.start_ts == w.start_ts)
+            .map(|d| d.value.clone()),
+    }
+}
+
+/// Resolve a key at `read_ts` (`u64::MAX`: the newest commit). The newest Put or Delete at or below
+/// the read ts decides; Lock and Rollback records are walked past; a GC fence at or below the read
+/// ts hides the version it is on.
+pub fn resolve(g: &KeyGroup, read_ts: u64, problems: &mut ResolveProblems) -> KeyState {
+    use super::mvcc::{parse_write, WriteType};
+    let mut iter = g.writes.iter().filter(|w| w.ts <= read_ts);
+    while let Some(v) = iter.next() {
+        let w = match parse_write(&v.value) {
+            Ok(w) => w,
+            Err(e) => {
+                problems.bad_writes.push((v.ts, e.msg));
+                continue;
+            }
+        };
+        if w.gc_fence.is_some_and(|f| f != 0 && f <= read_ts) {
+            return KeyState::Absent;
+        }
+        match w.kind {
+            WriteType::Put => {
+                return match put_value(g, &w) {
+                    Some(value) => KeyState::Value {
+                        commit_ts: v.ts,
+                        value,
+                    },
+                    None => KeyState::ValueLost {
+                        commit_ts: v.ts,
+                        start_ts: w.start_ts,
+                    },
+                }
+            }
+            WriteType::Delete => {
+                let last_value = iter.find_map(|o| {
+                    let w = parse_write(&o.value).ok()?;
+                    (w.kind == WriteType::Put)
+                        .then(|| put_value(g, &w).map(|x| (o.ts, x)))
+                        .flatten()
+                });
+                return KeyState::Deleted {
+                    commit_ts: v.ts,
+                    last_value,
+                };
+            }
+            WriteType::Lock | WriteType::Rollback => continue,
+        }
+    }
+    KeyState::Absent
+}
