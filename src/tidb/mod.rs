@@ -1,6 +1,8 @@
 //! TiDB's data inside TiKV: keys (records, indexes, meta). Rows and schemas come next.
 
+pub mod catalog;
 pub mod datum;
+pub mod decode;
 pub mod key;
 pub mod row;
 pub mod schema;

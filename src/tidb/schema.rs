@@ -119,6 +119,16 @@ pub struct ColumnInfo {
     pub state: u8,
     #[serde(default)]
     pub hidden: bool,
+    /// A BIT column's origin default, base64 of its bytes (then `origin_default` is not used).
+    #[serde(default)]
+    pub origin_default_bit: Option<String>,
+    #[serde(default)]
+    pub default_bit: Option<String>,
+    /// Column info version: from 1 on, TIMESTAMP defaults are stored in UTC.
+    #[serde(default)]
+    pub version: u64,
+    #[serde(default)]
+    pub comment: String,
 }
 
 /// A partition of a partitioned table (its own physical table id).

@@ -272,7 +272,7 @@ fn json_value(t: u8, v: &[u8], out: &mut String, depth: usize) -> Result<(), Val
                     .and_then(|x| x.try_into().ok())
                     .ok_or(ValueError("JSON float truncated".into()))?,
             );
-            out.push_str(&f.to_string());
+            out.push_str(&json_double(f));
         }
         0x0c => {
             let (n, k) = crate::codec::varint::decode_u64(v)
@@ -282,9 +282,86 @@ fn json_value(t: u8, v: &[u8], out: &mut String, depth: usize) -> Result<(), Val
                 .ok_or(ValueError("JSON string past the value".into()))?;
             json_string(s, out);
         }
-        other => return verr(format!("JSON type {other:#04x} not rendered yet")),
+        0x0d => {
+            // Opaque: MySQL type byte, uvarint length, bytes; printed "base64:type<N>:<b64>".
+            let (&mt, rest) = v
+                .split_first()
+                .ok_or(ValueError("JSON opaque truncated".into()))?;
+            let (n, k) = crate::codec::varint::decode_u64(rest)
+                .ok_or(ValueError("bad JSON opaque length".into()))?;
+            let b = rest
+                .get(k..k.saturating_add(n as usize))
+                .ok_or(ValueError("JSON opaque past the value".into()))?;
+            out.push_str(&format!("\"base64:type{mt}:{}\"", base64(b)));
+        }
+        0x0e..=0x10 => {
+            let c = u64::from_le_bytes(
+                v.get(..8)
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or(ValueError("JSON time truncated".into()))?,
+            );
+            let f = |off: u32, w: u32| (c >> off) & ((1u64 << w) - 1);
+            let (y, mo, d) = (f(50, 14), f(46, 4), f(41, 5));
+            out.push('"');
+            out.push_str(&format!("{y:04}-{mo:02}-{d:02}"));
+            if t != 0x0e {
+                let (h, mi, se, us) = (f(36, 5), f(30, 6), f(24, 6), f(4, 20));
+                out.push_str(&format!(" {h:02}:{mi:02}:{se:02}.{us:06}"));
+            }
+            out.push('"');
+        }
+        0x11 => {
+            let n = i64::from_le_bytes(
+                v.get(..8)
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or(ValueError("JSON time truncated".into()))?,
+            );
+            let fsp = v.get(8..12).map_or(0, |x| x[0]).min(6);
+            out.push('"');
+            out.push_str(&duration(n, fsp));
+            out.push('"');
+        }
+        other => return verr(format!("JSON type {other:#04x} is not a JSON type")),
     }
     Ok(())
+}
+
+fn base64(b: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in b.chunks(3) {
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(A[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A JSON double as TiDB prints it (format-specs/tidb.md §7): plain notation for magnitudes in
+/// [1e-15, 1e15) with `.0` on integral values, the shortest round-trip digits otherwise in `e`
+/// notation.
+pub fn json_double(f: f64) -> String {
+    if !f.is_finite() {
+        return "null".into();
+    }
+    let a = f.abs();
+    if a == 0.0 || (1e-15..1e15).contains(&a) {
+        let s = f.to_string();
+        if s.contains('.') {
+            s
+        } else {
+            s + ".0"
+        }
+    } else {
+        format!("{f:e}")
+    }
 }
 
 #[cfg(test)]
