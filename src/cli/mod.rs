@@ -9,6 +9,7 @@ mod check;
 mod manifest;
 mod salvage;
 mod sst;
+mod tidb;
 mod wal;
 
 /// `--format` of the dump commands.
@@ -64,6 +65,9 @@ enum Command {
     Check(check::CheckArgs),
     /// Rebuild the final visible state of every column family of a damaged database directory.
     Salvage(salvage::SalvageArgs),
+    /// TiDB on TiKV: databases, tables and rows rebuilt from one or many TiKV data directories.
+    #[command(subcommand)]
+    Tidb(tidb::TidbCommand),
 }
 
 pub fn run() -> i32 {
@@ -81,5 +85,6 @@ pub fn run() -> i32 {
         Command::Manifest(c) => manifest::run(c),
         Command::Check(a) => check::run(&a),
         Command::Salvage(a) => salvage::run(&a),
+        Command::Tidb(c) => tidb::run(c),
     }
 }

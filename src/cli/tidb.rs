@@ -1,0 +1,444 @@
+//! `rockrescue tidb databases|tables|export DATADIR...`: TiDB databases, tables and rows rebuilt
+//! from one or many TiKV data directories (the replicas of one cluster, merged).
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use rockrescue::export::tidb::{export, Progress, TidbExportOptions, TidbExportReport, TidbFormat};
+use rockrescue::lsm::salvage::DbSalvageOptions;
+
+use super::{EXIT_DAMAGE, EXIT_ERROR, EXIT_OK};
+
+#[derive(Subcommand)]
+pub enum TidbCommand {
+    /// List the databases (and how many tables each has) at the read timestamp.
+    #[command(
+        after_help = "Examples:\n  rockrescue tidb databases /data/tikv1 /data/tikv2 /data/tikv3"
+    )]
+    Databases(ListArgs),
+    /// List the tables with their ids, partitions, schema version and row counts.
+    #[command(
+        after_help = "Examples:\n  rockrescue tidb tables /data/tikv1 --db shop\n  rockrescue tidb tables /data/tikv* --include-dropped --json"
+    )]
+    Tables(ListArgs),
+    /// Export every table's rows as CSV, SQL or JSON lines, with a report of what is damaged.
+    #[command(after_help = EXPORT_HELP)]
+    Export(ExportArgs),
+}
+
+const EXPORT_HELP: &str = "Writes, in OUT (Dumpling's layout):\n\
+  <db>-schema-create.sql               CREATE DATABASE\n\
+  <db>.<table>-schema.sql              CREATE TABLE rebuilt from the table's schema\n\
+  <db>.<table>.000000000.csv|sql|jsonl the rows, in key order (more chunks with --file-size)\n\
+  dropped/                             dropped and truncated tables (with --include-dropped)\n\
+  report.json                          stores, divergence between them, per-table counts, pending\n\
+                                       locks, tables touched by damage (affected_tables)\n\
+  damage-report.json                   every store's per-file damage reports\n\n\
+CSV: a header line, fields separated by ',', strings in '\"' with backslash escapes, NULL as \\N;\n\
+loads with TiDB Lightning (backslash-escape = true, header = true) and with\n\
+  LOAD DATA INFILE 'f.csv' INTO TABLE t CHARACTER SET binary FIELDS TERMINATED BY ','\n\
+    ENCLOSED BY '\"' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' IGNORE 1 LINES;\n\
+TIMESTAMP values are in UTC (SQL files set time_zone; for CSV set time_zone = '+00:00').\n\n\
+Several DATADIRs are merged as replicas of one cluster: for every key the newest commit in any\n\
+store wins (a delete included); the report lists versions found in only some stores and\n\
+conflicting values at the same commit ts (the first DATADIR's value is used).\n\n\
+Exit codes: 0 = clean, 1 = damage or data loss found, 2 = usage or I/O error.\n\n\
+Examples:\n  rockrescue tidb export /data/tikv1 /data/tikv2 /data/tikv3 --out rescued/\n  \
+rockrescue tidb export /data/tikv1 --out rescued/ --db shop --table orders --format sql";
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Csv,
+    Sql,
+    Jsonl,
+}
+
+#[derive(Args)]
+pub struct ListArgs {
+    /// TiKV data directories (with a `db/` kv RocksDB), kv DB directories, or directories of SSTs.
+    #[arg(required = true)]
+    datadirs: Vec<PathBuf>,
+    /// Only this database.
+    #[arg(long)]
+    db: Option<String>,
+    /// Also list dropped and truncated tables.
+    #[arg(long)]
+    include_dropped: bool,
+    /// Read timestamp (TSO); default: the newest commit of every key.
+    #[arg(long)]
+    read_ts: Option<u64>,
+    /// JSON output.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// TiKV data directories (with a `db/` kv RocksDB), kv DB directories, or directories of SSTs.
+    #[arg(required = true)]
+    datadirs: Vec<PathBuf>,
+    /// Output directory (created if missing).
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Only this database.
+    #[arg(long)]
+    db: Option<String>,
+    /// Only this table.
+    #[arg(long)]
+    table: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "csv")]
+    format: Format,
+    /// Read timestamp (TSO); default: the newest commit of every key.
+    #[arg(long)]
+    read_ts: Option<u64>,
+    /// Also export dropped and truncated tables (under OUT/dropped/).
+    #[arg(long)]
+    include_dropped: bool,
+    /// Start a new data file every this many MiB (0: one file per table).
+    #[arg(long, default_value_t = 0)]
+    file_size_mb: u64,
+    /// Write collations MariaDB and MySQL 5.7 lack (utf8mb4_0900_*) as ones they have.
+    #[arg(long)]
+    portable_collations: bool,
+    /// Memory per store for sorting before spilling to disk, in MiB.
+    #[arg(long, default_value_t = 256)]
+    memory_mb: usize,
+    /// Print the report as JSON instead of the summary.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(c: TidbCommand) -> i32 {
+    match c {
+        TidbCommand::Databases(a) => list(&a, false),
+        TidbCommand::Tables(a) => list(&a, true),
+        TidbCommand::Export(a) => run_export(&a),
+    }
+}
+
+fn spinner(enabled: bool) -> Option<indicatif::ProgressBar> {
+    (enabled && io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        b.enable_steady_tick(std::time::Duration::from_millis(120));
+        b
+    })
+}
+
+fn check_dirs(dirs: &[PathBuf]) -> Result<(), i32> {
+    for d in dirs {
+        if !d.is_dir() {
+            eprintln!("rockrescue: {}: not a directory (give a TiKV data directory, its db/ directory, or a directory of SSTs)", d.display());
+            return Err(EXIT_ERROR);
+        }
+    }
+    Ok(())
+}
+
+fn tmp_dir(base: Option<&Path>) -> PathBuf {
+    match base {
+        Some(b) => b.join(".rockrescue-tmp"),
+        None => std::env::temp_dir().join(format!("rockrescue-tidb-{}", std::process::id())),
+    }
+}
+
+fn go(
+    dirs: &[PathBuf],
+    out: Option<&Path>,
+    opts: &TidbExportOptions,
+    progress: bool,
+) -> Result<(TidbExportReport, Vec<rockrescue::tikv::store::StoreOutcome>), i32> {
+    let bar = spinner(progress);
+    let cb = |p: Progress| {
+        if let Some(b) = &bar {
+            match p {
+                Progress::Salvaging => b.set_message(format!(
+                    "reading {} store(s): tables, WALs, blob files",
+                    dirs.len()
+                )),
+                Progress::Rows { keys, rows } => {
+                    b.set_message(format!("{keys} keys merged, {rows} rows"))
+                }
+            }
+        }
+    };
+    let r = export(dirs, out, &tmp_dir(out), opts, &cb);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    match r {
+        Ok((rep, stores, _)) => Ok((rep, stores)),
+        Err(e) => {
+            eprintln!("rockrescue: {e}");
+            Err(EXIT_ERROR)
+        }
+    }
+}
+
+fn list(a: &ListArgs, tables: bool) -> i32 {
+    if let Err(c) = check_dirs(&a.datadirs) {
+        return c;
+    }
+    let opts = TidbExportOptions {
+        db: a.db.clone(),
+        read_ts: a.read_ts.unwrap_or(u64::MAX),
+        include_dropped: a.include_dropped,
+        ..TidbExportOptions::default()
+    };
+    let (rep, _) = match go(&a.datadirs, None, &opts, !a.json) {
+        Ok(r) => r,
+        Err(c) => return c,
+    };
+    let mut o = BufWriter::new(io::stdout().lock());
+    if a.json {
+        let v = if tables {
+            serde_json::to_value(&rep.tables)
+        } else {
+            serde_json::to_value(&rep.databases)
+        };
+        let _ = writeln!(
+            o,
+            "{}",
+            serde_json::to_string_pretty(&v.unwrap_or_default()).unwrap_or_default()
+        );
+        return EXIT_OK;
+    }
+    if tables {
+        let _ = writeln!(
+            o,
+            "{:<40} {:>8} {:>10} {:>10} {:>7}  schema",
+            "table", "id", "status", "rows", "columns"
+        );
+        for t in &rep.tables {
+            let mut extra = String::new();
+            if !t.partitions.is_empty() {
+                extra.push_str(&format!("  partitions {:?}", t.partitions));
+            }
+            if t.suspect_rows > 0 {
+                extra.push_str(&format!("  {} suspect", t.suspect_rows));
+            }
+            let _ = writeln!(
+                o,
+                "{:<40} {:>8} {:>10} {:>10} {:>7}  ts {} ({} version(s)){extra}",
+                format!("{}.{}", t.db, t.table),
+                t.id,
+                t.status,
+                t.rows,
+                t.columns,
+                t.schema_ts,
+                t.schema_versions
+            );
+        }
+    } else {
+        let _ = writeln!(o, "{:<30} {:>8} {:>7}", "database", "id", "tables");
+        for d in &rep.databases {
+            if a.db
+                .as_ref()
+                .is_some_and(|n| !n.eq_ignore_ascii_case(&d.name))
+            {
+                continue;
+            }
+            if d.dropped && !a.include_dropped {
+                continue;
+            }
+            let _ = writeln!(
+                o,
+                "{:<30} {:>8} {:>7}{}",
+                d.name,
+                d.id,
+                d.tables,
+                if d.dropped { "  (dropped)" } else { "" }
+            );
+        }
+    }
+    EXIT_OK
+}
+
+fn run_export(a: &ExportArgs) -> i32 {
+    if let Err(c) = check_dirs(&a.datadirs) {
+        return c;
+    }
+    let opts = TidbExportOptions {
+        format: match a.format {
+            Format::Csv => TidbFormat::Csv,
+            Format::Sql => TidbFormat::Sql,
+            Format::Jsonl => TidbFormat::Jsonl,
+        },
+        db: a.db.clone(),
+        table: a.table.clone(),
+        read_ts: a.read_ts.unwrap_or(u64::MAX),
+        include_dropped: a.include_dropped,
+        file_size: a.file_size_mb << 20,
+        portable_collations: a.portable_collations,
+        salvage: DbSalvageOptions {
+            memory_budget: a.memory_mb.max(1) << 20,
+            ..DbSalvageOptions::default()
+        },
+        ..TidbExportOptions::default()
+    };
+    let (rep, stores) = match go(&a.datadirs, Some(&a.out), &opts, !a.json) {
+        Ok(r) => r,
+        Err(c) => return c,
+    };
+    let damage: Vec<serde_json::Value> = stores
+        .iter()
+        .map(|s| serde_json::to_value(&s.report).unwrap_or_default())
+        .collect();
+    for (name, body) in [
+        (
+            "report.json",
+            serde_json::to_string_pretty(&rep).unwrap_or_default(),
+        ),
+        (
+            "damage-report.json",
+            serde_json::to_string_pretty(&damage).unwrap_or_default(),
+        ),
+    ] {
+        let p = a.out.join(name);
+        if let Err(e) = std::fs::write(&p, body + "\n") {
+            eprintln!("rockrescue: writing {}: {e}", p.display());
+            return EXIT_ERROR;
+        }
+    }
+    let damaged = rep
+        .stores
+        .iter()
+        .any(|s| s.tables_damaged > 0 || s.wal_problems > 0)
+        || rep
+            .tables
+            .iter()
+            .any(|t| t.values_lost > 0 || t.row_errors > 0 || t.cell_errors > 0)
+        || rep.divergence.conflict_count > 0
+        || !rep.schema_problems.is_empty();
+    let mut o = BufWriter::new(io::stdout().lock());
+    if a.json {
+        let _ = writeln!(
+            o,
+            "{}",
+            serde_json::to_string_pretty(&rep).unwrap_or_default()
+        );
+    } else {
+        let _ = summary(&mut o, &rep, &a.out);
+    }
+    if damaged {
+        EXIT_DAMAGE
+    } else {
+        EXIT_OK
+    }
+}
+
+fn summary(o: &mut impl Write, rep: &TidbExportReport, out: &Path) -> io::Result<()> {
+    writeln!(o, "stores:")?;
+    for (i, s) in rep.stores.iter().enumerate() {
+        writeln!(
+            o,
+            "  [{i}] {}: {} write / {} default / {} lock keys; {} damaged table file(s), {} WAL problem(s)",
+            s.path, s.write_keys, s.default_keys, s.lock_keys, s.tables_damaged, s.wal_problems
+        )?;
+    }
+    let d = &rep.divergence;
+    if d.stores > 1 {
+        writeln!(
+            o,
+            "merge: {} versions in every store; missing per store {:?}; keys only in one store {:?}; {} same-ts conflict(s)",
+            d.versions_in_all, d.versions_missing, d.keys_only_in, d.conflict_count
+        )?;
+    }
+    if !rep.affected_tables.is_empty() {
+        writeln!(o, "affected tables (lost key ranges in damaged blocks):")?;
+        for r in &rep.affected_tables {
+            let names: Vec<String> = r
+                .tables
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{}.{} (id {}{}, handles {}..{})",
+                        t.db,
+                        t.table,
+                        t.table_id,
+                        if t.physical_id != t.table_id {
+                            format!(", partition {}", t.physical_id)
+                        } else {
+                            String::new()
+                        },
+                        t.handles_from.as_deref().unwrap_or("start"),
+                        t.handles_to.as_deref().unwrap_or("end")
+                    )
+                })
+                .collect();
+            let mut what = names.join(", ");
+            if r.meta {
+                what.push_str(if what.is_empty() {
+                    "schema (meta keys)"
+                } else {
+                    ", schema (meta keys)"
+                });
+            }
+            if !r.unknown_tables.is_empty() {
+                what.push_str(&format!(" unknown table ids {:?}", r.unknown_tables));
+            }
+            writeln!(
+                o,
+                "  store {} {} @{} [{}]: {}",
+                r.store,
+                r.file,
+                r.offset,
+                r.column_family.as_deref().unwrap_or("?"),
+                if what.is_empty() {
+                    "no table".into()
+                } else {
+                    what
+                }
+            )?;
+        }
+    }
+    writeln!(
+        o,
+        "{:<40} {:>10} {:>8} {:>8} {:>8}  files",
+        "table", "rows", "suspect", "lost", "errors"
+    )?;
+    for t in &rep.tables {
+        writeln!(
+            o,
+            "{:<40} {:>10} {:>8} {:>8} {:>8}  {}",
+            format!(
+                "{}.{}{}",
+                t.db,
+                t.table,
+                if t.status == "live" {
+                    String::new()
+                } else {
+                    format!(" ({})", t.status)
+                }
+            ),
+            t.rows,
+            t.suspect_rows,
+            t.values_lost,
+            t.row_errors + t.cell_errors,
+            t.files.join(" ")
+        )?;
+    }
+    if rep.pending_lock_count > 0 {
+        writeln!(
+            o,
+            "{} pending lock(s) of uncommitted transactions (not in the rows; listed in report.json)",
+            rep.pending_lock_count
+        )?;
+    }
+    for (id, n) in &rep.rows_without_schema {
+        writeln!(
+            o,
+            "{n} row(s) of physical table id {id} have no schema (not exported)"
+        )?;
+    }
+    for p in &rep.schema_problems {
+        writeln!(o, "schema problem: {p}")?;
+    }
+    writeln!(o, "report: {}", out.join("report.json").display())
+}

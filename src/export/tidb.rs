@@ -1,0 +1,1000 @@
+//! TiDB export: salvage one or many TiKV stores, merge them (the newest commit of each key wins),
+//! rebuild the schema at the read ts, decode every row and write each table as CSV (for TiDB
+//! Lightning and `LOAD DATA`), SQL (Dumpling's layout) or JSON lines, with a report of what was
+//! found: per-table counts, pending locks, store divergence and the tables that damage touched.
+//!
+//! Keys arrive in order (meta keys `m...` before table keys `t...`), so the schema is complete
+//! before the first row, each physical table's rows arrive together and every table is written
+//! in one pass, in bounded memory.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::sqlschema::{create_database_sql, create_table_sql_with, SchemaOptions};
+use crate::codec::hexfmt::push_hex;
+use crate::lsm::salvage::DbSalvageOptions;
+use crate::sst::salvage::FileReport;
+use crate::tidb::catalog::{Catalog, CatalogBuilder, CatalogTable, TableStatus};
+use crate::tidb::decode::{decode_row, export_columns, record_key, RowHandle, Value};
+use crate::tidb::key::{decode_cmp_i64, encode_cmp_i64};
+use crate::tikv::mvcc::{parse_lock, parse_write, LockType};
+use crate::tikv::store::{
+    resolve, salvage_stores, Divergence, KeyGroup, KeyState, MergedStores, ResolveProblems,
+    StoreOutcome,
+};
+
+/// Output format of table data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TidbFormat {
+    Csv,
+    Sql,
+    Jsonl,
+}
+
+impl TidbFormat {
+    fn ext(self) -> &'static str {
+        match self {
+            TidbFormat::Csv => "csv",
+            TidbFormat::Sql => "sql",
+            TidbFormat::Jsonl => "jsonl",
+        }
+    }
+}
+
+/// Options of [`export`].
+#[derive(Clone, Debug)]
+pub struct TidbExportOptions {
+    pub format: TidbFormat,
+    /// Only this database (case-insensitive).
+    pub db: Option<String>,
+    /// Only this table (case-insensitive).
+    pub table: Option<String>,
+    /// Read timestamp (TSO); `u64::MAX` reads the newest commit of every key.
+    pub read_ts: u64,
+    /// Also export dropped and truncated tables (under `OUT/dropped/`).
+    pub include_dropped: bool,
+    /// Start a new data file after this many bytes (0: one file per table).
+    pub file_size: u64,
+    /// Rows per INSERT statement at most (SQL).
+    pub insert_rows: usize,
+    /// Map collations MariaDB and MySQL 5.7 lack to ones they have in `CREATE TABLE`.
+    pub portable_collations: bool,
+    /// Salvage options (memory budget for the sorted runs of each store).
+    pub salvage: DbSalvageOptions,
+}
+
+impl Default for TidbExportOptions {
+    fn default() -> Self {
+        TidbExportOptions {
+            format: TidbFormat::Csv,
+            db: None,
+            table: None,
+            read_ts: u64::MAX,
+            include_dropped: false,
+            file_size: 0,
+            insert_rows: 1000,
+            portable_collations: false,
+            salvage: DbSalvageOptions::default(),
+        }
+    }
+}
+
+/// Progress reported to the caller.
+#[derive(Clone, Copy, Debug)]
+pub enum Progress {
+    /// Salvaging the stores' RocksDB files.
+    Salvaging,
+    /// Keys merged so far and rows written so far.
+    Rows { keys: u64, rows: u64 },
+}
+
+/// What happened to one table.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TableOutcome {
+    pub db: String,
+    pub table: String,
+    pub id: i64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub partitions: Vec<i64>,
+    pub status: String,
+    /// Commit ts of the schema version used, and how many versions the stores hold.
+    pub schema_ts: u64,
+    pub schema_versions: usize,
+    pub columns: usize,
+    pub rows: u64,
+    /// Rows with a record in a lost key range of some store, or older than a damaged WAL record:
+    /// their value may not be the newest.
+    pub suspect_rows: u64,
+    /// Rows deleted at the read ts (not exported).
+    pub deleted_rows: u64,
+    /// Rows whose committed value (in the default CF) no store holds.
+    pub values_lost: u64,
+    /// Rows that did not decode (not exported), and cells that did not (exported as NULL).
+    pub row_errors: u64,
+    pub cell_errors: u64,
+    /// First problems, as `handle: message`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+    /// Data files written (relative to the output directory).
+    pub files: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_file: Option<String>,
+}
+
+/// A pending (uncommitted) lock, never mixed into the rows.
+#[derive(Clone, Debug, Serialize)]
+pub struct PendingLock {
+    /// The raw key, hex.
+    pub key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handle: Option<String>,
+    pub lock_type: String,
+    pub start_ts: u64,
+    pub primary: String,
+    pub store: usize,
+    /// Where the prewritten value is: `short_value`, `default_cf`, `missing` or `none` (a delete
+    /// or lock-only).
+    pub value: String,
+}
+
+/// A lost key range of a damaged block, mapped to the tables it may have held.
+#[derive(Clone, Debug, Serialize)]
+pub struct AffectedRange {
+    pub store: usize,
+    pub file: String,
+    pub offset: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column_family: Option<String>,
+    /// The lost raw keys (hex; null = open end), decoded from the data keys.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub tables: Vec<AffectedTable>,
+    /// The range also covers meta keys (schema) or keys outside any known table.
+    pub meta: bool,
+    pub unknown_tables: Vec<i64>,
+}
+
+/// One table a lost range touches.
+#[derive(Clone, Debug, Serialize)]
+pub struct AffectedTable {
+    pub db: String,
+    pub table: String,
+    pub table_id: i64,
+    pub physical_id: i64,
+    /// Handle bounds (`null` = from the table's first / to its last row).
+    pub handles_from: Option<String>,
+    pub handles_to: Option<String>,
+}
+
+/// The report of an export.
+#[derive(Debug, Serialize)]
+pub struct TidbExportReport {
+    pub read_ts: Option<u64>,
+    pub format: TidbFormat,
+    pub stores: Vec<StoreSummary>,
+    pub divergence: Divergence,
+    pub databases: Vec<DbOutcome>,
+    pub tables: Vec<TableOutcome>,
+    pub pending_locks: Vec<PendingLock>,
+    pub pending_lock_count: u64,
+    pub affected_tables: Vec<AffectedRange>,
+    /// Rows under physical table ids no schema names (schema lost, or dropped and its meta gone).
+    pub rows_without_schema: BTreeMap<i64, u64>,
+    pub keys: KeyCounts,
+    pub schema_problems: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+/// Per-store summary (the full per-file reports go to `damage-report.json`).
+#[derive(Clone, Debug, Serialize)]
+pub struct StoreSummary {
+    pub path: String,
+    pub kv_dir: String,
+    pub write_keys: u64,
+    pub default_keys: u64,
+    pub lock_keys: u64,
+    pub tables_damaged: usize,
+    pub wal_problems: usize,
+    pub notes: Vec<String>,
+}
+
+/// A database.
+#[derive(Clone, Debug, Serialize)]
+pub struct DbOutcome {
+    pub id: i64,
+    pub name: String,
+    pub dropped: bool,
+    pub tables: usize,
+}
+
+/// Keys by kind.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct KeyCounts {
+    pub merged: u64,
+    pub meta: u64,
+    pub records: u64,
+    pub index: u64,
+    pub other: u64,
+    pub undecodable: u64,
+}
+
+/// Writes one table's rows, in chunks.
+struct TableWriter {
+    dir: PathBuf,
+    base: String,
+    format: TidbFormat,
+    columns: Vec<String>,
+    table_sql_name: String,
+    file_size: u64,
+    insert_rows: usize,
+    chunk: u32,
+    w: Option<BufWriter<File>>,
+    written: u64,
+    in_insert: usize,
+    files: Vec<String>,
+    rel: String,
+}
+
+fn sql_ident(s: &str) -> String {
+    format!("`{}`", s.replace('`', "``"))
+}
+
+/// A file-name-safe form of a name (Dumpling keeps names, escaping only what the file system
+/// cannot hold).
+fn file_name_part(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c == '/' || c == '\\' || c == '\0' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+impl TableWriter {
+    fn open_chunk(&mut self) -> io::Result<()> {
+        let name = format!("{}.{:09}.{}", self.base, self.chunk, self.format.ext());
+        let mut w = BufWriter::with_capacity(1 << 17, File::create(self.dir.join(&name))?);
+        self.files.push(format!("{}{name}", self.rel));
+        self.chunk += 1;
+        self.written = 0;
+        self.in_insert = 0;
+        match self.format {
+            TidbFormat::Csv => {
+                let mut line = Vec::new();
+                for (i, c) in self.columns.iter().enumerate() {
+                    if i > 0 {
+                        line.push(b',');
+                    }
+                    csv_field(&mut line, c.as_bytes());
+                }
+                line.push(b'\n');
+                w.write_all(&line)?;
+            }
+            TidbFormat::Sql => {
+                w.write_all(
+                    b"/*!40101 SET NAMES binary*/;\n/*!40014 SET FOREIGN_KEY_CHECKS=0*/;\n/*!40103 SET TIME_ZONE='+00:00' */;\n",
+                )?;
+            }
+            TidbFormat::Jsonl => {}
+        }
+        self.w = Some(w);
+        Ok(())
+    }
+
+    fn row(&mut self, values: &[Value]) -> io::Result<()> {
+        if self.w.is_none() || (self.file_size > 0 && self.written >= self.file_size) {
+            self.finish_chunk()?;
+            self.open_chunk()?;
+        }
+        let mut line = Vec::with_capacity(256);
+        match self.format {
+            TidbFormat::Csv => {
+                for (i, v) in values.iter().enumerate() {
+                    if i > 0 {
+                        line.push(b',');
+                    }
+                    csv_value(&mut line, v);
+                }
+                line.push(b'\n');
+            }
+            TidbFormat::Sql => {
+                if self.in_insert == 0 {
+                    line.extend_from_slice(b"INSERT INTO ");
+                    line.extend_from_slice(self.table_sql_name.as_bytes());
+                    line.extend_from_slice(b" VALUES\n(");
+                } else {
+                    line.extend_from_slice(b",\n(");
+                }
+                for (i, v) in values.iter().enumerate() {
+                    if i > 0 {
+                        line.push(b',');
+                    }
+                    sql_value(&mut line, v);
+                }
+                line.push(b')');
+                self.in_insert += 1;
+                if self.in_insert >= self.insert_rows {
+                    line.extend_from_slice(b";\n");
+                    self.in_insert = 0;
+                }
+            }
+            TidbFormat::Jsonl => {
+                line.push(b'{');
+                for (i, (c, v)) in self.columns.iter().zip(values).enumerate() {
+                    if i > 0 {
+                        line.push(b',');
+                    }
+                    json_string(&mut line, c.as_bytes());
+                    line.push(b':');
+                    json_value(&mut line, v);
+                }
+                line.extend_from_slice(b"}\n");
+            }
+        }
+        self.written += line.len() as u64;
+        match &mut self.w {
+            Some(w) => w.write_all(&line),
+            None => Ok(()),
+        }
+    }
+
+    fn finish_chunk(&mut self) -> io::Result<()> {
+        if let Some(mut w) = self.w.take() {
+            if self.format == TidbFormat::Sql && self.in_insert > 0 {
+                w.write_all(b";\n")?;
+            }
+            self.in_insert = 0;
+            w.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// A CSV field: quoted, with backslash escapes (TiDB Lightning's `backslash-escape`, `LOAD DATA`'s
+/// `ESCAPED BY '\\'`).
+fn csv_field(out: &mut Vec<u8>, b: &[u8]) {
+    out.push(b'"');
+    for &c in b {
+        match c {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            0 => out.extend_from_slice(b"\\0"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            0x1a => out.extend_from_slice(b"\\Z"),
+            c => out.push(c),
+        }
+    }
+    out.push(b'"');
+}
+
+fn csv_value(out: &mut Vec<u8>, v: &Value) {
+    match v.text() {
+        None => out.extend_from_slice(b"\\N"),
+        Some(t) if v.is_numeric() => out.extend_from_slice(&t),
+        Some(t) => csv_field(out, &t),
+    }
+}
+
+fn sql_value(out: &mut Vec<u8>, v: &Value) {
+    match (v, v.text()) {
+        (_, None) => out.extend_from_slice(b"NULL"),
+        (Value::Binary(b), _) if b.is_empty() => out.extend_from_slice(b"''"),
+        (Value::Binary(b), _) => {
+            out.extend_from_slice(b"x'");
+            push_hex(out, b);
+            out.push(b'\'');
+        }
+        (v, Some(t)) if v.is_numeric() => out.extend_from_slice(&t),
+        (_, Some(t)) => {
+            out.push(b'\'');
+            for &c in t.iter() {
+                match c {
+                    b'\\' => out.extend_from_slice(b"\\\\"),
+                    b'\'' => out.extend_from_slice(b"\\'"),
+                    0 => out.extend_from_slice(b"\\0"),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    b'\r' => out.extend_from_slice(b"\\r"),
+                    0x1a => out.extend_from_slice(b"\\Z"),
+                    c => out.push(c),
+                }
+            }
+            out.push(b'\'');
+        }
+    }
+}
+
+fn json_string(out: &mut Vec<u8>, b: &[u8]) {
+    match std::str::from_utf8(b) {
+        Ok(s) => out.extend_from_slice(serde_json::to_string(s).unwrap_or_default().as_bytes()),
+        Err(_) => {
+            out.extend_from_slice(b"{\"hex\":\"");
+            push_hex(out, b);
+            out.extend_from_slice(b"\"}");
+        }
+    }
+}
+
+fn json_value(out: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Value::Uint(u) => out.extend_from_slice(u.to_string().as_bytes()),
+        Value::Float(f) if f.is_finite() => out.extend_from_slice(f.to_string().as_bytes()),
+        Value::Double(f) if f.is_finite() => out.extend_from_slice(f.to_string().as_bytes()),
+        Value::Json(s) | Value::Vector(s) => out.extend_from_slice(s.as_bytes()),
+        Value::Binary(b) => {
+            out.extend_from_slice(b"{\"hex\":\"");
+            push_hex(out, b);
+            out.extend_from_slice(b"\"}");
+        }
+        v => json_string(out, &v.text().unwrap_or_default()),
+    }
+}
+
+/// Decode as many whole memcomparable groups of an encoded key as there are (a damaged-range
+/// bound may be cut anywhere); the second value is whether the key decoded completely.
+fn lenient_raw(data_key: &[u8]) -> (Vec<u8>, bool) {
+    let Some(rest) = data_key.strip_prefix(b"z") else {
+        return (data_key.to_vec(), false);
+    };
+    let mut out = Vec::new();
+    for g in rest.chunks(9) {
+        if g.len() < 9 {
+            return (out, false);
+        }
+        let pad = 0xff - g[8];
+        if pad > 8 {
+            return (out, false);
+        }
+        out.extend_from_slice(&g[..8 - pad as usize]);
+        if pad > 0 {
+            return (out, true);
+        }
+    }
+    (out, false)
+}
+
+fn handle_text(raw: &[u8]) -> Option<String> {
+    match record_key(raw) {
+        Some((_, RowHandle::Int(h))) => Some(h.to_string()),
+        Some((_, RowHandle::Common(b))) => Some(format!("0x{}", hex::encode(b))),
+        None => None,
+    }
+}
+
+/// The physical table id a raw key falls in: below every table (`i64::MIN`), at/after table
+/// `id`, or past every table.
+fn table_id_of(raw: &[u8], low: bool) -> i64 {
+    match raw.first() {
+        Some(b't') => match decode_cmp_i64(raw.get(1..9).unwrap_or(&[])) {
+            Some(id) => id,
+            None if low => i64::MIN,
+            None => i64::MAX,
+        },
+        Some(c) if *c > b't' => i64::MAX,
+        _ => i64::MIN,
+    }
+}
+
+/// Map lost key ranges in the stores' damage reports to tables.
+fn affected(stores: &[StoreOutcome], catalog: &Catalog) -> Vec<AffectedRange> {
+    let mut out = Vec::new();
+    for (si, s) in stores.iter().enumerate() {
+        for f in &s.report.tables {
+            for d in &f.damaged {
+                let lost = d.lost_keys.as_ref();
+                let from = lost
+                    .and_then(|l| l.from.as_deref())
+                    .and_then(|h| hex::decode(h).ok());
+                let to = lost
+                    .and_then(|l| l.to.as_deref())
+                    .and_then(|h| hex::decode(h).ok());
+                if lost.is_none() && !matches!(d.kind.as_str(), "data" | "unknown") {
+                    continue;
+                }
+                let from_raw = from.as_deref().map(lenient_raw);
+                let to_raw = to.as_deref().map(lenient_raw);
+                let lo = from_raw
+                    .as_ref()
+                    .map_or(i64::MIN, |(r, _)| table_id_of(r, true));
+                let hi = to_raw
+                    .as_ref()
+                    .map_or(i64::MAX, |(r, _)| table_id_of(r, false));
+                let meta = from_raw
+                    .as_ref()
+                    .is_none_or(|(r, _)| r.as_slice() < b"t".as_slice());
+                let mut tables = Vec::new();
+                let mut known = std::collections::BTreeSet::new();
+                for (&pid, &(tid, _)) in catalog.physical.range(lo..=hi) {
+                    known.insert(pid);
+                    let Some(t) = catalog.tables.get(&tid) else {
+                        continue;
+                    };
+                    let handles_from = (pid == lo)
+                        .then(|| from_raw.as_ref().and_then(|(r, _)| handle_text(r)))
+                        .flatten();
+                    let handles_to = (pid == hi)
+                        .then(|| to_raw.as_ref().and_then(|(r, _)| handle_text(r)))
+                        .flatten();
+                    tables.push(AffectedTable {
+                        db: t.db_name.clone(),
+                        table: t.info.name.original.clone(),
+                        table_id: tid,
+                        physical_id: pid,
+                        handles_from,
+                        handles_to,
+                    });
+                }
+                let mut unknown = Vec::new();
+                for id in [lo, hi] {
+                    if id != i64::MIN
+                        && id != i64::MAX
+                        && !known.contains(&id)
+                        && !unknown.contains(&id)
+                    {
+                        unknown.push(id);
+                    }
+                }
+                out.push(AffectedRange {
+                    store: si,
+                    file: f.path.clone(),
+                    offset: d.offset,
+                    column_family: f.column_family.clone(),
+                    from: from_raw.as_ref().map(|(r, _)| hex::encode(r)),
+                    to: to_raw.as_ref().map(|(r, _)| hex::encode(r)),
+                    tables,
+                    meta,
+                    unknown_tables: unknown,
+                });
+            }
+        }
+    }
+    out
+}
+
+struct Target {
+    table_id: i64,
+    outcome: usize,
+    columns: usize,
+    writer: Option<TableWriter>,
+    last_physical: i64,
+}
+
+fn wanted(t: &CatalogTable, opts: &TidbExportOptions) -> bool {
+    let db_ok = opts
+        .db
+        .as_ref()
+        .is_none_or(|d| d.eq_ignore_ascii_case(&t.db_name));
+    let t_ok = opts
+        .table
+        .as_ref()
+        .is_none_or(|n| n.eq_ignore_ascii_case(&t.info.name.original));
+    db_ok && t_ok && (t.status == TableStatus::Live || opts.include_dropped)
+}
+
+/// Salvage `datadirs` (TiKV data directories, kv DB directories or directories of SSTs) and export
+/// their TiDB tables to `out` (None: only count, for listings). Temporary runs go under
+/// `out/.rockrescue-tmp` (or `tmp`), removed at the end.
+pub fn export(
+    datadirs: &[PathBuf],
+    out: Option<&Path>,
+    tmp: &Path,
+    opts: &TidbExportOptions,
+    progress: &dyn Fn(Progress),
+) -> io::Result<(TidbExportReport, Vec<StoreOutcome>, Catalog)> {
+    if let Some(o) = out {
+        std::fs::create_dir_all(o)?;
+    }
+    let _ = std::fs::remove_dir_all(tmp);
+    std::fs::create_dir_all(tmp)?;
+    progress(Progress::Salvaging);
+    let stores = salvage_stores(datadirs, tmp, &opts.salvage)?;
+    let mut merged = MergedStores::open(tmp, stores.len())?;
+    let read_ts = opts.read_ts;
+    let mut rep = TidbExportReport {
+        read_ts: (read_ts != u64::MAX).then_some(read_ts),
+        format: opts.format,
+        stores: stores
+            .iter()
+            .map(|s| StoreSummary {
+                path: s.path.clone(),
+                kv_dir: s.kv_dir.clone(),
+                default_keys: s.keys[0],
+                write_keys: s.keys[1],
+                lock_keys: s.keys[2],
+                tables_damaged: s
+                    .report
+                    .tables
+                    .iter()
+                    .filter(|t| !t.damaged.is_empty())
+                    .count(),
+                wal_problems: s.report.wals.iter().map(|w| w.problems.len()).sum(),
+                notes: s.report.notes.clone(),
+            })
+            .collect(),
+        divergence: Divergence::default(),
+        databases: Vec::new(),
+        tables: Vec::new(),
+        pending_locks: Vec::new(),
+        pending_lock_count: 0,
+        affected_tables: Vec::new(),
+        rows_without_schema: BTreeMap::new(),
+        keys: KeyCounts::default(),
+        schema_problems: Vec::new(),
+        notes: Vec::new(),
+    };
+    let mut builder = Some(CatalogBuilder::new(read_ts));
+    let mut catalog = Catalog::default();
+    // Physical id -> index into `targets`.
+    let mut by_physical: BTreeMap<i64, usize> = BTreeMap::new();
+    let mut targets: Vec<Target> = Vec::new();
+    let mut rows_total = 0u64;
+    let schema_opts = SchemaOptions {
+        portable_collations: opts.portable_collations,
+    };
+    let mut problems = ResolveProblems::default();
+    let mut last_closed_below = i64::MIN;
+    while let Some(g) = merged.next_group()? {
+        rep.keys.merged += 1;
+        if rep.keys.merged % 65536 == 0 {
+            progress(Progress::Rows {
+                keys: rep.keys.merged,
+                rows: rows_total,
+            });
+        }
+        if g.bad_key {
+            rep.keys.undecodable += 1;
+            continue;
+        }
+        if builder.is_some() && g.raw.first().is_some_and(|c| *c <= b'm') {
+            if !g.locks.is_empty() {
+                pending_locks(&g, read_ts, &catalog, &mut rep);
+            }
+            if let Some(b) = builder.as_mut() {
+                if b.add(&g) {
+                    rep.keys.meta += 1;
+                } else {
+                    rep.keys.other += 1;
+                }
+            }
+            continue;
+        }
+        if let Some(b) = builder.take() {
+            catalog = b.build();
+            plan_targets(
+                &catalog,
+                opts,
+                out,
+                &schema_opts,
+                &mut rep,
+                &mut targets,
+                &mut by_physical,
+            )?;
+        }
+        if !g.locks.is_empty() {
+            pending_locks(&g, read_ts, &catalog, &mut rep);
+        }
+        let Some((pid, handle)) = record_key(&g.raw) else {
+            if g.raw.len() > 10 && g.raw[0] == b't' && &g.raw[9..11] == b"_i" {
+                rep.keys.index += 1;
+            } else {
+                rep.keys.other += 1;
+            }
+            continue;
+        };
+        rep.keys.records += 1;
+        // Close writers of tables whose last partition is behind us.
+        if pid > last_closed_below {
+            for t in targets.iter_mut().filter(|t| t.last_physical < pid) {
+                if let Some(mut w) = t.writer.take() {
+                    w.finish_chunk()?;
+                    rep.tables[t.outcome].files = std::mem::take(&mut w.files);
+                }
+            }
+            last_closed_below = pid;
+        }
+        let Some(&ti) = by_physical.get(&pid) else {
+            if !catalog.physical.contains_key(&pid) {
+                *rep.rows_without_schema.entry(pid).or_insert(0) += 1;
+            }
+            continue;
+        };
+        let target = &mut targets[ti];
+        let Some(ct) = catalog.tables.get(&target.table_id) else {
+            continue;
+        };
+        let o = &mut rep.tables[target.outcome];
+        let state = resolve(&g, read_ts, &mut problems);
+        for (ts, msg) in problems.bad_writes.drain(..) {
+            push_problem(o, &g.raw, &format!("write record at ts {ts}: {msg}"));
+        }
+        let value = match state {
+            KeyState::Value { value, .. } => value,
+            KeyState::Deleted { .. } => {
+                o.deleted_rows += 1;
+                continue;
+            }
+            KeyState::ValueLost { start_ts, .. } => {
+                o.values_lost += 1;
+                push_problem(
+                    o,
+                    &g.raw,
+                    &format!("committed value (start_ts {start_ts}) is in no store's default CF"),
+                );
+                continue;
+            }
+            KeyState::Absent => continue,
+        };
+        let handle = match handle {
+            RowHandle::Int(_) if ct.info.is_common_handle => RowHandle::Common(&g.raw[11..]),
+            h => h,
+        };
+        let cols = export_columns(&ct.info);
+        match decode_row(&ct.info, &cols, &handle, &value) {
+            Ok((vals, errs)) => {
+                o.rows += 1;
+                o.suspect_rows += g.suspect as u64;
+                o.cell_errors += errs.len() as u64;
+                for (c, e) in errs {
+                    push_problem(o, &g.raw, &format!("column {c}: {e}"));
+                }
+                debug_assert_eq!(vals.len(), target.columns);
+                if let Some(w) = &mut target.writer {
+                    w.row(&vals)?;
+                }
+                rows_total += 1;
+            }
+            Err(e) => {
+                o.row_errors += 1;
+                push_problem(o, &g.raw, &e);
+            }
+        }
+    }
+    if let Some(b) = builder.take() {
+        catalog = b.build();
+        plan_targets(
+            &catalog,
+            opts,
+            out,
+            &schema_opts,
+            &mut rep,
+            &mut targets,
+            &mut by_physical,
+        )?;
+    }
+    for t in &mut targets {
+        if let Some(mut w) = t.writer.take() {
+            w.finish_chunk()?;
+            rep.tables[t.outcome].files = std::mem::take(&mut w.files);
+        }
+    }
+    progress(Progress::Rows {
+        keys: rep.keys.merged,
+        rows: rows_total,
+    });
+    rep.divergence = std::mem::take(&mut merged.divergence);
+    rep.affected_tables = affected(&stores, &catalog);
+    rep.schema_problems = catalog
+        .problems
+        .iter()
+        .map(|(k, f, m)| format!("{k} {f}: {m}"))
+        .collect();
+    for (id, (d, dropped)) in &catalog.databases {
+        rep.databases.push(DbOutcome {
+            id: *id,
+            name: d.db_name.original.clone(),
+            dropped: *dropped,
+            tables: catalog
+                .tables
+                .values()
+                .filter(|t| t.db_id == *id && t.status == TableStatus::Live)
+                .count(),
+        });
+    }
+    if !rep.rows_without_schema.is_empty() {
+        rep.notes.push(
+            "rows_without_schema: record keys of physical table ids no TableInfo names (the table's \
+             meta keys are lost, or it was dropped long enough ago for its schema to be gone); they \
+             are not exported"
+                .into(),
+        );
+    }
+    drop(merged);
+    let _ = std::fs::remove_dir_all(tmp);
+    Ok((rep, stores, catalog))
+}
+
+fn push_problem(o: &mut TableOutcome, raw: &[u8], msg: &str) {
+    if o.problems.len() < 100 {
+        let h = handle_text(raw).unwrap_or_else(|| hex::encode(raw));
+        o.problems.push(format!("{h}: {msg}"));
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn plan_targets(
+    catalog: &Catalog,
+    opts: &TidbExportOptions,
+    out: Option<&Path>,
+    schema_opts: &SchemaOptions,
+    rep: &mut TidbExportReport,
+    targets: &mut Vec<Target>,
+    by_physical: &mut BTreeMap<i64, usize>,
+) -> io::Result<()> {
+    let mut db_schema_written = std::collections::BTreeSet::new();
+    for (id, t) in &catalog.tables {
+        if !wanted(t, opts) {
+            continue;
+        }
+        let live = t.status == TableStatus::Live;
+        let cols = export_columns(&t.info);
+        let mut o = TableOutcome {
+            db: t.db_name.clone(),
+            table: t.info.name.original.clone(),
+            id: *id,
+            partitions: match &t.info.partition {
+                Some(p) => p.definitions.iter().map(|d| d.id).collect(),
+                None => Vec::new(),
+            },
+            status: format!("{:?}", t.status).to_lowercase(),
+            schema_ts: t.schema_ts,
+            schema_versions: t.schema_versions,
+            columns: cols.len(),
+            ..TableOutcome::default()
+        };
+        let mut writer = None;
+        if let Some(out) = out {
+            let (dir, rel, base) = if live {
+                (
+                    out.to_path_buf(),
+                    String::new(),
+                    format!(
+                        "{}.{}",
+                        file_name_part(&t.db_name),
+                        file_name_part(&t.info.name.original)
+                    ),
+                )
+            } else {
+                (
+                    out.join("dropped"),
+                    "dropped/".to_string(),
+                    format!(
+                        "{}.{}@{}",
+                        file_name_part(&t.db_name),
+                        file_name_part(&t.info.name.original),
+                        id
+                    ),
+                )
+            };
+            std::fs::create_dir_all(&dir)?;
+            if db_schema_written.insert((t.db_id, live)) {
+                if let Some((d, _)) = catalog.databases.get(&t.db_id) {
+                    std::fs::write(
+                        dir.join(format!("{}-schema-create.sql", file_name_part(&t.db_name))),
+                        create_database_sql(d),
+                    )?;
+                }
+            }
+            let schema_name = format!("{base}-schema.sql");
+            std::fs::write(
+                dir.join(&schema_name),
+                create_table_sql_with(&t.info, schema_opts),
+            )?;
+            o.schema_file = Some(format!("{rel}{schema_name}"));
+            writer = Some(TableWriter {
+                dir,
+                base,
+                format: opts.format,
+                columns: cols.iter().map(|c| c.name.original.clone()).collect(),
+                table_sql_name: sql_ident(&t.info.name.original),
+                file_size: opts.file_size,
+                insert_rows: opts.insert_rows.max(1),
+                chunk: 0,
+                w: None,
+                written: 0,
+                in_insert: 0,
+                files: Vec::new(),
+                rel,
+            });
+        }
+        let phys = t.info.physical_ids();
+        let idx = targets.len();
+        for p in &phys {
+            by_physical.insert(*p, idx);
+        }
+        rep.tables.push(o);
+        targets.push(Target {
+            table_id: *id,
+            outcome: rep.tables.len() - 1,
+            columns: cols.len(),
+            writer,
+            last_physical: phys.iter().copied().max().unwrap_or(*id),
+        });
+    }
+    // A table with no rows still gets its (empty) data file, so loaders see every table.
+    for t in targets.iter_mut() {
+        if let Some(w) = &mut t.writer {
+            if w.w.is_none() {
+                w.open_chunk()?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn pending_locks(g: &KeyGroup, read_ts: u64, catalog: &Catalog, rep: &mut TidbExportReport) {
+    for l in &g.locks {
+        let Ok(lock) = parse_lock(&l.value) else {
+            continue;
+        };
+        if lock.start_ts > read_ts {
+            continue;
+        }
+        // A commit or rollback of the same transaction means the lock is a leftover.
+        let resolved = g.writes.iter().any(|w| {
+            parse_write(&w.value)
+                .map(|x| x.start_ts == lock.start_ts)
+                .unwrap_or(false)
+        });
+        if resolved {
+            continue;
+        }
+        rep.pending_lock_count += 1;
+        if rep.pending_locks.len() >= 10_000 {
+            continue;
+        }
+        let table = record_key(&g.raw).and_then(|(pid, _)| {
+            let (tid, _) = catalog.physical.get(&pid)?;
+            let t = catalog.tables.get(tid)?;
+            Some(format!("{}.{}", t.db_name, t.info.name.original))
+        });
+        let value = match lock.kind {
+            LockType::Put => {
+                if lock.short_value.is_some() {
+                    "short_value"
+                } else if g.defaults.iter().any(|d| d.start_ts == lock.start_ts) {
+                    "default_cf"
+                } else {
+                    "missing"
+                }
+            }
+            _ => "none",
+        };
+        rep.pending_locks.push(PendingLock {
+            key: hex::encode(&g.raw),
+            table,
+            handle: handle_text(&g.raw),
+            lock_type: format!("{:?}", lock.kind).to_lowercase(),
+            start_ts: lock.start_ts,
+            primary: hex::encode(&lock.primary),
+            store: l.store,
+            value: value.into(),
+        });
+    }
+}
+
+/// The record-key prefix of a physical table (for tests and range checks).
+pub fn table_prefix(id: i64) -> Vec<u8> {
+    let mut k = vec![b't'];
+    k.extend_from_slice(&encode_cmp_i64(id));
+    k
+}
+
+/// The per-store damage reports, for `damage-report.json`.
+pub fn damage_reports(stores: &[StoreOutcome]) -> Vec<(&str, &[FileReport])> {
+    stores
+        .iter()
+        .map(|s| (s.path.as_str(), s.report.tables.as_slice()))
+        .collect()
+}
