@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates corpus/sst/, corpus/wal/ and corpus/db/ from scratch. See corpus/README.md.
+# Regenerates corpus/sst/, corpus/wal/, corpus/db/ and corpus/tikv/ from scratch. See corpus/README.md.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here/.."
@@ -12,4 +12,5 @@ bash corpus/gen-leveldb.sh
 rm -rf corpus/wal corpus/db
 cargo run -q -p rockrescue-oracle --bin gen-wal -- corpus/wal
 cargo run -q -p rockrescue-oracle --bin gen-db -- corpus/db
+cargo run -q -p rockrescue-oracle --bin gen-tikv -- corpus/tikv
 echo "corpus: $(ls corpus/sst/*.sst | wc -l) tables, $(du -sh corpus/sst | cut -f1); $(ls corpus/wal/*.log | wc -l) WALs"

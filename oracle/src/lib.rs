@@ -4,12 +4,14 @@
 //!   librocksdb-sys builds (C++ shim in `cpp/shim.cc`) and render every entry
 //!   in rockrescue's JSONL dump contract.
 //! * [`gen`]: write tables with real RocksDB (DB flushes, SstFileWriter).
+//! * [`tikvgen`]: independent TiKV/TiDB key and value encoders for the `gen-tikv` fixtures.
 
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 pub mod gen;
+pub mod tikvgen;
 
 /// Entry type names of the dump contract, indexed by the shim's type code
 /// (same order as `rocksdb::EntryType`).
