@@ -432,7 +432,9 @@ fn json_value(out: &mut Vec<u8>, v: &Value) {
         Value::Uint(u) => out.extend_from_slice(u.to_string().as_bytes()),
         Value::Float(f) if f.is_finite() => out.extend_from_slice(f.to_string().as_bytes()),
         Value::Double(f) if f.is_finite() => out.extend_from_slice(f.to_string().as_bytes()),
-        Value::Json(s) | Value::Vector(s) => out.extend_from_slice(s.as_bytes()),
+        // A JSON document as its text in a string: embedded, the JSON literal null could not be
+        // told from SQL NULL.
+        Value::Vector(s) => out.extend_from_slice(s.as_bytes()),
         Value::Binary(b) => {
             out.extend_from_slice(b"{\"hex\":\"");
             push_hex(out, b);
