@@ -350,3 +350,131 @@ fn each_store_alone() {
 fn three_stores_merged() {
     check("merged", &stores(&["store1", "store2", "store3"]));
 }
+
+/// Dropped and truncated tables, exported on request with their last schema, under dropped/.
+#[test]
+fn dropped_and_truncated_tables() {
+    let want = expected_dir("dropped");
+    let dirs = stores(&["store1", "store2", "store3"]);
+    for format in [TidbFormat::Csv, TidbFormat::Sql] {
+        let (out, mut rep) = run(&dirs, format, true);
+        rep.tables.retain(|t| t.status != "live");
+        let statuses: Vec<(String, String)> = rep
+            .tables
+            .iter()
+            .map(|t| (t.table.clone(), t.status.clone()))
+            .collect();
+        assert_eq!(
+            statuses,
+            vec![
+                ("old_stuff".to_string(), "dropped".to_string()),
+                ("cart".to_string(), "truncated".to_string())
+            ]
+        );
+        assert!(rep
+            .tables
+            .iter()
+            .all(|t| t.files[0].starts_with("dropped/")));
+        let got = read_back(out.path(), &rep, format, &want);
+        compare(&format!("dropped/{format:?}"), &got, &want);
+    }
+    // Without the flag they are not exported.
+    let (_, rep) = run(&dirs, TidbFormat::Csv, false);
+    assert!(rep.tables.iter().all(|t| t.status == "live"));
+}
+
+fn expected_json(name: &str) -> serde_json::Value {
+    serde_json::from_slice(
+        &std::fs::read(tikv_expected::corpus().join("expected").join(name)).unwrap(),
+    )
+    .unwrap()
+}
+
+/// Pending locks are reported, never applied: the merge's set equals the generator's, and each
+/// store alone reports the locks whose transaction it holds no commit or rollback of.
+#[test]
+fn pending_locks_are_reported() {
+    let want = expected_json("locks.json");
+    let key = |v: &serde_json::Value| {
+        (
+            v["key"].as_str().unwrap().to_string(),
+            v["start_ts"].as_u64().unwrap(),
+            v["primary"].as_str().unwrap().to_string(),
+            v["type"].as_str().unwrap().to_string(),
+        )
+    };
+    let mut expected: Vec<_> = want["merged_pending"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(key)
+        .collect();
+    expected.sort();
+    let (_, rep) = run(
+        &stores(&["store1", "store2", "store3"]),
+        TidbFormat::Csv,
+        false,
+    );
+    let mut got: Vec<_> = rep
+        .pending_locks
+        .iter()
+        .map(|l| {
+            (
+                l.key.clone(),
+                l.start_ts,
+                l.primary.clone(),
+                l.lock_type.clone(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(got, expected);
+    assert_eq!(rep.pending_lock_count, expected.len() as u64);
+    for s in ["store1", "store2", "store3"] {
+        let mut expected: Vec<_> = want["stores"][s]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(key)
+            .collect();
+        expected.sort();
+        let (_, rep) = run(&stores(&[s]), TidbFormat::Csv, false);
+        let mut got: Vec<_> = rep
+            .pending_locks
+            .iter()
+            .map(|l| {
+                (
+                    l.key.clone(),
+                    l.start_ts,
+                    l.primary.clone(),
+                    l.lock_type.clone(),
+                )
+            })
+            .collect();
+        got.sort();
+        assert_eq!(got, expected, "{s}");
+    }
+}
+
+/// The planted conflict (same key and commit ts, different values in store2 and store3) is
+/// reported with the store whose value was used; store3 lacks a whole table.
+#[test]
+fn divergence_between_stores() {
+    let want = expected_json("divergence.json");
+    let (_, rep) = run(
+        &stores(&["store1", "store2", "store3"]),
+        TidbFormat::Csv,
+        false,
+    );
+    let d = &rep.divergence;
+    assert_eq!(d.conflict_count, 1);
+    let c = &d.conflicts[0];
+    let w = &want["conflicts"][0];
+    assert_eq!(c.key, w["key"].as_str().unwrap());
+    assert_eq!(c.ts, w["commit_ts"].as_u64().unwrap());
+    assert_eq!((c.used_store, c.other_stores.clone()), (1, vec![2]));
+    // Every version store3 lacks is counted; it lacks more than the stores imaged later hold.
+    assert!(d.versions_missing[2] > 0 && d.versions_missing[0] > 0);
+    let events = rep.tables.iter().find(|t| t.table == "events").unwrap();
+    assert_eq!(events.rows, 154);
+}
