@@ -13,4 +13,5 @@ rm -rf corpus/wal corpus/db
 cargo run -q -p rockrescue-oracle --bin gen-wal -- corpus/wal
 cargo run -q -p rockrescue-oracle --bin gen-db -- corpus/db
 cargo run -q -p rockrescue-oracle --bin gen-tikv -- corpus/tikv
+bash corpus/tikv-damage.sh
 echo "corpus: $(ls corpus/sst/*.sst | wc -l) tables, $(du -sh corpus/sst | cut -f1); $(ls corpus/wal/*.log | wc -l) WALs"
