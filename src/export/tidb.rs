@@ -12,6 +12,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::sqlschema::{create_database_sql, create_table_sql_with, SchemaOptions};
@@ -291,61 +292,34 @@ impl TableWriter {
         Ok(())
     }
 
-    fn row(&mut self, values: &[Value]) -> io::Result<()> {
+    /// Write one row rendered by [`render_row`] (for SQL, its parenthesised tuple).
+    fn write_row(&mut self, rendered: &[u8]) -> io::Result<()> {
         if self.w.is_none() || (self.file_size > 0 && self.written >= self.file_size) {
             self.finish_chunk()?;
             self.open_chunk()?;
         }
-        let mut line = Vec::with_capacity(256);
-        match self.format {
-            TidbFormat::Csv => {
-                for (i, v) in values.iter().enumerate() {
-                    if i > 0 {
-                        line.push(b',');
-                    }
-                    csv_value(&mut line, v);
-                }
-                line.push(b'\n');
+        let Some(w) = &mut self.w else {
+            return Ok(());
+        };
+        if self.format == TidbFormat::Sql {
+            if self.in_insert == 0 {
+                w.write_all(b"INSERT INTO ")?;
+                w.write_all(self.table_sql_name.as_bytes())?;
+                w.write_all(b" VALUES\n")?;
+            } else {
+                w.write_all(b",\n")?;
             }
-            TidbFormat::Sql => {
-                if self.in_insert == 0 {
-                    line.extend_from_slice(b"INSERT INTO ");
-                    line.extend_from_slice(self.table_sql_name.as_bytes());
-                    line.extend_from_slice(b" VALUES\n(");
-                } else {
-                    line.extend_from_slice(b",\n(");
-                }
-                for (i, v) in values.iter().enumerate() {
-                    if i > 0 {
-                        line.push(b',');
-                    }
-                    sql_value(&mut line, v);
-                }
-                line.push(b')');
-                self.in_insert += 1;
-                if self.in_insert >= self.insert_rows {
-                    line.extend_from_slice(b";\n");
-                    self.in_insert = 0;
-                }
+            w.write_all(rendered)?;
+            self.in_insert += 1;
+            if self.in_insert >= self.insert_rows {
+                w.write_all(b";\n")?;
+                self.in_insert = 0;
             }
-            TidbFormat::Jsonl => {
-                line.push(b'{');
-                for (i, (c, v)) in self.columns.iter().zip(values).enumerate() {
-                    if i > 0 {
-                        line.push(b',');
-                    }
-                    json_string(&mut line, c.as_bytes());
-                    line.push(b':');
-                    json_value(&mut line, v);
-                }
-                line.extend_from_slice(b"}\n");
-            }
+        } else {
+            w.write_all(rendered)?;
         }
-        self.written += line.len() as u64;
-        match &mut self.w {
-            Some(w) => w.write_all(&line),
-            None => Ok(()),
-        }
+        self.written += rendered.len() as u64 + 2;
+        Ok(())
     }
 
     fn finish_chunk(&mut self) -> io::Result<()> {
@@ -358,6 +332,46 @@ impl TableWriter {
         }
         Ok(())
     }
+}
+
+/// One row in `format`: a CSV or JSON line, or an SQL tuple `(…)` (the writer adds the statement
+/// around it).
+fn render_row(format: TidbFormat, columns: &[String], values: &[Value]) -> Vec<u8> {
+    let mut line = Vec::with_capacity(256);
+    match format {
+        TidbFormat::Csv => {
+            for (i, v) in values.iter().enumerate() {
+                if i > 0 {
+                    line.push(b',');
+                }
+                csv_value(&mut line, v);
+            }
+            line.push(b'\n');
+        }
+        TidbFormat::Sql => {
+            line.push(b'(');
+            for (i, v) in values.iter().enumerate() {
+                if i > 0 {
+                    line.push(b',');
+                }
+                sql_value(&mut line, v);
+            }
+            line.push(b')');
+        }
+        TidbFormat::Jsonl => {
+            line.push(b'{');
+            for (i, (c, v)) in columns.iter().zip(values).enumerate() {
+                if i > 0 {
+                    line.push(b',');
+                }
+                json_string(&mut line, c.as_bytes());
+                line.push(b':');
+                json_value(&mut line, v);
+            }
+            line.extend_from_slice(b"}\n");
+        }
+    }
+    line
 }
 
 /// A CSV field: quoted, with backslash escapes (TiDB Lightning's `backslash-escape`, `LOAD DATA`'s
@@ -566,9 +580,8 @@ fn affected(stores: &[StoreOutcome], catalog: &Catalog) -> Vec<AffectedRange> {
 }
 
 struct Target {
-    table_id: i64,
     outcome: usize,
-    columns: usize,
+    names: Vec<String>,
     writer: Option<TableWriter>,
     last_physical: i64,
 }
@@ -645,31 +658,66 @@ pub fn export(
     let schema_opts = SchemaOptions {
         portable_collations: opts.portable_collations,
     };
-    let mut problems = ResolveProblems::default();
     let mut last_closed_below = i64::MIN;
-    while let Some(g) = merged.next_group()? {
-        rep.keys.merged += 1;
-        if rep.keys.merged % 65536 == 0 {
-            progress(Progress::Rows {
-                keys: rep.keys.merged,
-                rows: rows_total,
-            });
-        }
-        if g.bad_key {
-            rep.keys.undecodable += 1;
-            continue;
-        }
-        if builder.is_some() && g.raw.first().is_some_and(|c| *c <= b'm') {
-            if !g.locks.is_empty() {
-                pending_locks(&g, read_ts, &catalog, &mut rep);
+    // A reader thread merges the stores and hands over batches of keys; once the schema is known,
+    // each batch is decoded and rendered in parallel and applied in key order.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<KeyGroup>>>(4);
+    let reader = std::thread::spawn(move || {
+        let mut batch = Vec::with_capacity(BATCH);
+        loop {
+            match merged.next_group() {
+                Ok(Some(g)) => {
+                    batch.push(g);
+                    if batch.len() == BATCH
+                        && tx
+                            .send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))))
+                            .is_err()
+                    {
+                        break;
+                    }
+                }
+                Ok(None) => {
+                    if !batch.is_empty() {
+                        let _ = tx.send(Ok(batch));
+                    }
+                    break;
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    break;
+                }
             }
+        }
+        merged.divergence
+    });
+    for batch in rx {
+        let batch = batch?;
+        let mut start = 0;
+        // The meta keys come first: the schema is built from them, one by one.
+        while builder.is_some() && start < batch.len() {
+            let g = &batch[start];
+            if g.bad_key {
+                rep.keys.merged += 1;
+                rep.keys.undecodable += 1;
+                start += 1;
+                continue;
+            }
+            if g.raw.first().is_some_and(|c| *c > b'm') {
+                break;
+            }
+            rep.keys.merged += 1;
+            start += 1;
+            let locks = pending_locks(g, read_ts, &catalog);
+            add_locks(&mut rep, locks);
             if let Some(b) = builder.as_mut() {
-                if b.add(&g) {
+                if b.add(g) {
                     rep.keys.meta += 1;
                 } else {
                     rep.keys.other += 1;
                 }
             }
+        }
+        if start == batch.len() {
             continue;
         }
         if let Some(b) = builder.take() {
@@ -684,85 +732,94 @@ pub fn export(
                 &mut by_physical,
             )?;
         }
-        if !g.locks.is_empty() {
-            pending_locks(&g, read_ts, &catalog, &mut rep);
-        }
-        let Some((pid, handle)) = record_key(&g.raw) else {
-            if g.raw.len() > 10 && g.raw[0] == b't' && &g.raw[9..11] == b"_i" {
-                rep.keys.index += 1;
-            } else {
-                rep.keys.other += 1;
-            }
-            continue;
+        let ctx = Ctx {
+            catalog: &catalog,
+            by_physical: &by_physical,
+            names: targets.iter().map(|t| t.names.as_slice()).collect(),
+            read_ts,
+            format: opts.format,
         };
-        rep.keys.records += 1;
-        // Close writers of tables whose last partition is behind us.
-        if pid > last_closed_below {
-            for t in targets.iter_mut().filter(|t| t.last_physical < pid) {
-                if let Some(mut w) = t.writer.take() {
-                    w.finish_chunk()?;
-                    rep.tables[t.outcome].files = std::mem::take(&mut w.files);
+        let processed: Vec<Processed> = batch[start..]
+            .par_iter()
+            .map(|g| process(g, &ctx))
+            .collect();
+        drop(ctx);
+        for p in processed {
+            rep.keys.merged += 1;
+            add_locks(&mut rep, p.locks);
+            let (ti, pid) = match &p.outcome {
+                Outcome::Undecodable => {
+                    rep.keys.undecodable += 1;
+                    continue;
                 }
-            }
-            last_closed_below = pid;
-        }
-        let Some(&ti) = by_physical.get(&pid) else {
-            if !catalog.physical.contains_key(&pid) {
-                *rep.rows_without_schema.entry(pid).or_insert(0) += 1;
-            }
-            continue;
-        };
-        let target = &mut targets[ti];
-        let Some(ct) = catalog.tables.get(&target.table_id) else {
-            continue;
-        };
-        let o = &mut rep.tables[target.outcome];
-        let state = resolve(&g, read_ts, &mut problems);
-        for (ts, msg) in problems.bad_writes.drain(..) {
-            push_problem(o, &g.raw, &format!("write record at ts {ts}: {msg}"));
-        }
-        let value = match state {
-            KeyState::Value { value, .. } => value,
-            KeyState::Deleted { .. } => {
-                o.deleted_rows += 1;
-                continue;
-            }
-            KeyState::ValueLost { start_ts, .. } => {
-                o.values_lost += 1;
-                push_problem(
-                    o,
-                    &g.raw,
-                    &format!("committed value (start_ts {start_ts}) is in no store's default CF"),
-                );
-                continue;
-            }
-            KeyState::Absent => continue,
-        };
-        let handle = match handle {
-            RowHandle::Int(_) if ct.info.is_common_handle => RowHandle::Common(&g.raw[11..]),
-            h => h,
-        };
-        let cols = export_columns(&ct.info);
-        match decode_row(&ct.info, &cols, &handle, &value) {
-            Ok((vals, errs)) => {
-                o.rows += 1;
-                o.suspect_rows += g.suspect as u64;
-                o.cell_errors += errs.len() as u64;
-                for (c, e) in errs {
-                    push_problem(o, &g.raw, &format!("column {c}: {e}"));
+                Outcome::Index => {
+                    rep.keys.index += 1;
+                    continue;
                 }
-                debug_assert_eq!(vals.len(), target.columns);
-                if let Some(w) = &mut target.writer {
-                    w.row(&vals)?;
+                Outcome::Other => {
+                    rep.keys.other += 1;
+                    continue;
                 }
-                rows_total += 1;
+                Outcome::NoSchema(pid) => {
+                    rep.keys.records += 1;
+                    *rep.rows_without_schema.entry(*pid).or_insert(0) += 1;
+                    continue;
+                }
+                Outcome::Unwanted => {
+                    rep.keys.records += 1;
+                    continue;
+                }
+                Outcome::Row { ti, pid, .. }
+                | Outcome::Deleted { ti, pid }
+                | Outcome::Absent { ti, pid }
+                | Outcome::Lost { ti, pid, .. }
+                | Outcome::RowError { ti, pid, .. } => (*ti, *pid),
+            };
+            rep.keys.records += 1;
+            // Close writers of tables whose last partition is behind us.
+            if pid > last_closed_below {
+                for t in targets.iter_mut().filter(|t| t.last_physical < pid) {
+                    if let Some(mut w) = t.writer.take() {
+                        w.finish_chunk()?;
+                        rep.tables[t.outcome].files = std::mem::take(&mut w.files);
+                    }
+                }
+                last_closed_below = pid;
             }
-            Err(e) => {
-                o.row_errors += 1;
-                push_problem(o, &g.raw, &e);
+            let target = &mut targets[ti];
+            let o = &mut rep.tables[target.outcome];
+            for m in &p.problems {
+                push_problem(o, m);
+            }
+            match p.outcome {
+                Outcome::Row {
+                    line,
+                    suspect,
+                    cell_errors,
+                    ..
+                } => {
+                    o.rows += 1;
+                    o.suspect_rows += suspect as u64;
+                    o.cell_errors += cell_errors;
+                    if let Some(w) = &mut target.writer {
+                        w.write_row(&line)?;
+                    }
+                    rows_total += 1;
+                }
+                Outcome::Deleted { .. } => o.deleted_rows += 1,
+                Outcome::Lost { .. } => o.values_lost += 1,
+                Outcome::RowError { .. } => o.row_errors += 1,
+                _ => {}
             }
         }
+        progress(Progress::Rows {
+            keys: rep.keys.merged,
+            rows: rows_total,
+        });
     }
+    let divergence = reader
+        .join()
+        .map_err(|_| io::Error::other("the store merge thread panicked"))?;
     if let Some(b) = builder.take() {
         catalog = b.build();
         plan_targets(
@@ -785,7 +842,7 @@ pub fn export(
         keys: rep.keys.merged,
         rows: rows_total,
     });
-    rep.divergence = std::mem::take(&mut merged.divergence);
+    rep.divergence = divergence;
     rep.affected_tables = affected(&stores, &catalog);
     rep.schema_problems = catalog
         .problems
@@ -812,16 +869,166 @@ pub fn export(
                 .into(),
         );
     }
-    drop(merged);
     let _ = std::fs::remove_dir_all(tmp);
     Ok((rep, stores, catalog))
 }
 
-fn push_problem(o: &mut TableOutcome, raw: &[u8], msg: &str) {
+fn push_problem(o: &mut TableOutcome, msg: &str) {
     if o.problems.len() < 100 {
-        let h = handle_text(raw).unwrap_or_else(|| hex::encode(raw));
-        o.problems.push(format!("{h}: {msg}"));
+        o.problems.push(msg.to_string());
     }
+}
+
+fn add_locks(rep: &mut TidbExportReport, locks: Vec<PendingLock>) {
+    for l in locks {
+        rep.pending_lock_count += 1;
+        if rep.pending_locks.len() < 10_000 {
+            rep.pending_locks.push(l);
+        }
+    }
+}
+
+/// Keys per batch handed from the merge thread to the decoders.
+const BATCH: usize = 4096;
+
+/// What the parallel decoders share.
+struct Ctx<'a> {
+    catalog: &'a Catalog,
+    by_physical: &'a BTreeMap<i64, usize>,
+    /// Column names per target.
+    names: Vec<&'a [String]>,
+    read_ts: u64,
+    format: TidbFormat,
+}
+
+/// What one key became.
+enum Outcome {
+    Undecodable,
+    Index,
+    Other,
+    /// A record of a physical table no schema names.
+    NoSchema(i64),
+    /// A record of a table not exported (filtered out, or dropped).
+    Unwanted,
+    Row {
+        ti: usize,
+        pid: i64,
+        line: Vec<u8>,
+        suspect: bool,
+        cell_errors: u64,
+    },
+    Deleted {
+        ti: usize,
+        pid: i64,
+    },
+    Absent {
+        ti: usize,
+        pid: i64,
+    },
+    Lost {
+        ti: usize,
+        pid: i64,
+    },
+    RowError {
+        ti: usize,
+        pid: i64,
+    },
+}
+
+struct Processed {
+    outcome: Outcome,
+    locks: Vec<PendingLock>,
+    /// Messages for the table's problem list (`handle: message`).
+    problems: Vec<String>,
+}
+
+/// Resolve, decode and render one key (runs in parallel).
+fn process(g: &KeyGroup, ctx: &Ctx<'_>) -> Processed {
+    let mut p = Processed {
+        outcome: Outcome::Other,
+        locks: Vec::new(),
+        problems: Vec::new(),
+    };
+    if g.bad_key {
+        p.outcome = Outcome::Undecodable;
+        return p;
+    }
+    if !g.locks.is_empty() {
+        p.locks = pending_locks(g, ctx.read_ts, ctx.catalog);
+    }
+    let Some((pid, handle)) = record_key(&g.raw) else {
+        if g.raw.len() > 10 && g.raw[0] == b't' && &g.raw[9..11] == b"_i" {
+            p.outcome = Outcome::Index;
+        }
+        return p;
+    };
+    let Some(&ti) = ctx.by_physical.get(&pid) else {
+        p.outcome = if ctx.catalog.physical.contains_key(&pid) {
+            Outcome::Unwanted
+        } else {
+            Outcome::NoSchema(pid)
+        };
+        return p;
+    };
+    let Some(ct) = ctx
+        .catalog
+        .physical
+        .get(&pid)
+        .and_then(|(tid, _)| ctx.catalog.tables.get(tid))
+    else {
+        p.outcome = Outcome::Unwanted;
+        return p;
+    };
+    let h = handle_text(&g.raw).unwrap_or_else(|| hex::encode(&g.raw));
+    let mut rp = ResolveProblems::default();
+    let state = resolve(g, ctx.read_ts, &mut rp);
+    for (ts, msg) in rp.bad_writes {
+        p.problems
+            .push(format!("{h}: write record at ts {ts}: {msg}"));
+    }
+    let value = match state {
+        KeyState::Value { value, .. } => value,
+        KeyState::Deleted { .. } => {
+            p.outcome = Outcome::Deleted { ti, pid };
+            return p;
+        }
+        KeyState::ValueLost { start_ts, .. } => {
+            p.problems.push(format!(
+                "{h}: committed value (start_ts {start_ts}) is in no store's default CF"
+            ));
+            p.outcome = Outcome::Lost { ti, pid };
+            return p;
+        }
+        KeyState::Absent => {
+            p.outcome = Outcome::Absent { ti, pid };
+            return p;
+        }
+    };
+    let handle = match handle {
+        RowHandle::Int(_) if ct.info.is_common_handle => RowHandle::Common(&g.raw[11..]),
+        h => h,
+    };
+    let cols = export_columns(&ct.info);
+    p.outcome = match decode_row(&ct.info, &cols, &handle, &value) {
+        Ok((vals, errs)) => {
+            let cell_errors = errs.len() as u64;
+            for (c, e) in errs {
+                p.problems.push(format!("{h}: column {c}: {e}"));
+            }
+            Outcome::Row {
+                ti,
+                pid,
+                line: render_row(ctx.format, ctx.names[ti], &vals),
+                suspect: g.suspect,
+                cell_errors,
+            }
+        }
+        Err(e) => {
+            p.problems.push(format!("{h}: {e}"));
+            Outcome::RowError { ti, pid }
+        }
+    };
+    p
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -917,9 +1124,8 @@ fn plan_targets(
         }
         rep.tables.push(o);
         targets.push(Target {
-            table_id: *id,
             outcome: rep.tables.len() - 1,
-            columns: cols.len(),
+            names: cols.iter().map(|c| c.name.original.clone()).collect(),
             writer,
             last_physical: phys.iter().copied().max().unwrap_or(*id),
         });
@@ -935,7 +1141,8 @@ fn plan_targets(
     Ok(())
 }
 
-fn pending_locks(g: &KeyGroup, read_ts: u64, catalog: &Catalog, rep: &mut TidbExportReport) {
+fn pending_locks(g: &KeyGroup, read_ts: u64, catalog: &Catalog) -> Vec<PendingLock> {
+    let mut out = Vec::new();
     for l in &g.locks {
         let Ok(lock) = parse_lock(&l.value) else {
             continue;
@@ -950,10 +1157,6 @@ fn pending_locks(g: &KeyGroup, read_ts: u64, catalog: &Catalog, rep: &mut TidbEx
                 .unwrap_or(false)
         });
         if resolved {
-            continue;
-        }
-        rep.pending_lock_count += 1;
-        if rep.pending_locks.len() >= 10_000 {
             continue;
         }
         let table = record_key(&g.raw).and_then(|(pid, _)| {
@@ -973,7 +1176,7 @@ fn pending_locks(g: &KeyGroup, read_ts: u64, catalog: &Catalog, rep: &mut TidbEx
             }
             _ => "none",
         };
-        rep.pending_locks.push(PendingLock {
+        out.push(PendingLock {
             key: hex::encode(&g.raw),
             table,
             handle: handle_text(&g.raw),
@@ -984,6 +1187,7 @@ fn pending_locks(g: &KeyGroup, read_ts: u64, catalog: &Catalog, rep: &mut TidbEx
             value: value.into(),
         });
     }
+    out
 }
 
 /// The record-key prefix of a physical table (for tests and range checks).

@@ -99,32 +99,32 @@ pub fn decimal_bin(bin: &[u8], prec: u8, frac: u8) -> Result<String, ValueError>
     let mut int_part = String::new();
     if intg0x > 0 {
         let v = take(DIG2BYTES[intg0x]);
-        int_part.push_str(&v.to_string());
+        push_padded(&mut int_part, v as u64, 1);
     }
     for _ in 0..intg0 {
         let v = take(4);
-        if int_part.is_empty() {
-            int_part.push_str(&v.to_string());
-        } else {
-            int_part.push_str(&format!("{v:09}"));
-        }
+        let w = if int_part.is_empty() { 1 } else { 9 };
+        push_padded(&mut int_part, v as u64, w);
     }
     let int_part = int_part.trim_start_matches('0');
     let int_part = if int_part.is_empty() { "0" } else { int_part };
-    let mut frac_part = String::new();
+    let mut out = String::with_capacity(int_part.len() + 2 + 9 * (frac0 + 1));
+    if negative {
+        out.push('-');
+    }
+    out.push_str(int_part);
+    if frac0 + frac0x > 0 {
+        out.push('.');
+    }
     for _ in 0..frac0 {
-        frac_part.push_str(&format!("{:09}", take(4)));
+        let v = take(4);
+        push_padded(&mut out, v as u64, 9);
     }
     if frac0x > 0 {
         let v = take(DIG2BYTES[frac0x]);
-        frac_part.push_str(&format!("{v:0w$}", w = frac0x));
+        push_padded(&mut out, v as u64, frac0x);
     }
-    let sign = if negative { "-" } else { "" };
-    Ok(if frac_part.is_empty() {
-        format!("{sign}{int_part}")
-    } else {
-        format!("{sign}{int_part}.{frac_part}")
-    })
+    Ok(out)
 }
 
 /// A packed datetime (DATE, DATETIME, TIMESTAMP) as `YYYY-MM-DD HH:MM:SS[.ffffff]`; `fsp`
@@ -138,19 +138,51 @@ pub fn packed_time(p: u64, fsp: u8, date_only: bool) -> String {
     let ym = ymd >> 5;
     let (year, month) = (ym / 13, ym % 13);
     let (hour, minute, second) = (hms >> 12, (hms >> 6) & 63, hms & 63);
+    let mut s = String::with_capacity(26);
+    push_padded(&mut s, year, 4);
+    s.push('-');
+    push_padded(&mut s, month, 2);
+    s.push('-');
+    push_padded(&mut s, day, 2);
     if date_only {
-        return format!("{year:04}-{month:02}-{day:02}");
+        return s;
     }
-    let mut s = format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}");
+    s.push(' ');
+    push_padded(&mut s, hour, 2);
+    s.push(':');
+    push_padded(&mut s, minute, 2);
+    s.push(':');
+    push_padded(&mut s, second, 2);
     if fsp > 0 {
-        let f = format!("{micro:06}");
+        let mut f = String::with_capacity(6);
+        push_padded(&mut f, micro, 6);
         s.push('.');
-        s.push_str(&f[..(fsp as usize).min(6)]);
+        s.push_str(&f[..(fsp as usize).min(6).min(f.len())]);
     }
     s
 }
 
-/// A duration (TIME) in nanoseconds as `[-]HH:MM:SS[.ffffff]`.
+/// Append `v` in decimal, zero-padded to at least `width` digits (no allocation).
+fn push_padded(s: &mut String, v: u64, width: usize) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut v = v;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for _ in (buf.len() - i)..width {
+        s.push('0');
+    }
+    for &d in &buf[i..] {
+        s.push(d as char);
+    }
+}
+
 pub fn duration(nanos: i64, fsp: u8) -> String {
     let sign = if nanos < 0 { "-" } else { "" };
     let n = nanos.unsigned_abs();
