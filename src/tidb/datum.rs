@@ -69,11 +69,11 @@ fn json_len(t: u8, v: &[u8]) -> Option<usize> {
         0x09..=0x0b => 8,
         0x0c => {
             let (n, k) = varint::decode_u64(v)?;
-            k + n as usize
+            k.checked_add(usize::try_from(n).ok()?)?
         }
         0x0d => {
             let (n, k) = varint::decode_u64(v.get(1..)?)?;
-            1 + k + n as usize
+            (1 + k).checked_add(usize::try_from(n).ok()?)?
         }
         0x0e..=0x10 => 8,
         0x11 => 12,

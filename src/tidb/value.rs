@@ -310,7 +310,7 @@ fn json_value(t: u8, v: &[u8], out: &mut String, depth: usize) -> Result<(), Val
             let (n, k) = crate::codec::varint::decode_u64(v)
                 .ok_or(ValueError("bad JSON string length".into()))?;
             let s = v
-                .get(k..k + n as usize)
+                .get(k..k.saturating_add(n as usize))
                 .ok_or(ValueError("JSON string past the value".into()))?;
             json_string(s, out);
         }
@@ -450,6 +450,13 @@ mod tests {
     }
 
     /// Rows 45-47 (TiDB json_binary.go layout).
+    #[test]
+    fn json_lengths_never_overflow() {
+        // Found by the tikv fuzz target: a string length of 2^64-1.
+        assert!(json(&h("0c ffffffffffffffffff 3d 3f")).is_err());
+        assert!(json(&h("0d 05 ffffffffffffffffff 01")).is_err());
+    }
+
     #[test]
     fn json_values() {
         assert_eq!(
