@@ -430,6 +430,13 @@ fn pending_locks_are_reported() {
     got.sort();
     assert_eq!(got, expected);
     assert_eq!(rep.pending_lock_count, expected.len() as u64);
+    // Their primaries are all still locked (none of these transactions got further).
+    assert!(rep
+        .pending_locks
+        .iter()
+        .all(|l| l.primary_status.as_deref() == Some("locked")));
+    let employees = rep.tables.iter().find(|t| t.table == "employees").unwrap();
+    assert_eq!(employees.locked_rows, 2);
     for s in ["store1", "store2", "store3"] {
         let mut expected: Vec<_> = want["stores"][s]
             .as_array()

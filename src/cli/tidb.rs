@@ -425,11 +425,21 @@ fn summary(o: &mut impl Write, rep: &TidbExportReport, out: &Path) -> io::Result
         )?;
     }
     if rep.pending_lock_count > 0 {
+        let mut by: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for l in &rep.pending_locks {
+            *by.entry(l.primary_status.as_deref().unwrap_or("unknown"))
+                .or_default() += 1;
+        }
+        let by: Vec<String> = by.iter().map(|(k, n)| format!("{n} {k}")).collect();
         writeln!(
             o,
-            "{} pending lock(s) of uncommitted transactions (not in the rows; listed in report.json)",
-            rep.pending_lock_count
+            "{} pending lock(s) of unresolved transactions, by their primary: {} (not applied to the rows; listed in report.json)",
+            rep.pending_lock_count,
+            by.join(", ")
         )?;
+    }
+    for n in &rep.notes {
+        writeln!(o, "note: {n}")?;
     }
     for (id, n) in &rep.rows_without_schema {
         writeln!(

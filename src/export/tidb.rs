@@ -22,7 +22,7 @@ use crate::sst::salvage::FileReport;
 use crate::tidb::catalog::{Catalog, CatalogBuilder, CatalogTable, TableStatus};
 use crate::tidb::decode::{decode_row, export_columns, record_key, RowHandle, Value};
 use crate::tidb::key::{decode_cmp_i64, encode_cmp_i64};
-use crate::tikv::mvcc::{parse_lock, parse_write, LockType};
+use crate::tikv::mvcc::{parse_lock, parse_write, LockType, WriteType};
 use crate::tikv::store::{
     resolve, salvage_stores, Divergence, KeyGroup, KeyState, MergedStores, ResolveProblems,
     StoreOutcome,
@@ -115,6 +115,9 @@ pub struct TableOutcome {
     pub deleted_rows: u64,
     /// Rows whose committed value (in the default CF) no store holds.
     pub values_lost: u64,
+    /// Rows with a pending lock: an uncommitted (or not yet resolved) write may change them; see
+    /// `pending_locks` for each transaction's fate.
+    pub locked_rows: u64,
     /// Rows that did not decode (not exported), and cells that did not (exported as NULL).
     pub row_errors: u64,
     pub cell_errors: u64,
@@ -143,6 +146,14 @@ pub struct PendingLock {
     /// Where the prewritten value is: `short_value`, `default_cf`, `missing` or `none` (a delete
     /// or lock-only).
     pub value: String,
+    /// The transaction's fate as its primary key records it in the merged stores (tikv.md §7):
+    /// `committed` (at `commit_ts`: the row's exported value is older than the committed one),
+    /// `rolled_back`, `locked` (the primary is still locked: undecided) or `unknown` (the primary
+    /// holds neither: TiKV would roll it back).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit_ts: Option<u64>,
 }
 
 /// A lost key range of a damaged block, mapped to the tables it may have held.
@@ -795,11 +806,13 @@ pub fn export(
                 Outcome::Row {
                     line,
                     suspect,
+                    locked,
                     cell_errors,
                     ..
                 } => {
                     o.rows += 1;
                     o.suspect_rows += suspect as u64;
+                    o.locked_rows += locked as u64;
                     o.cell_errors += cell_errors;
                     if let Some(w) = &mut target.writer {
                         w.write_row(&line)?;
@@ -869,6 +882,20 @@ pub fn export(
                 .into(),
         );
     }
+    if !rep.pending_locks.is_empty() {
+        primary_status(tmp, stores.len(), &mut rep.pending_locks)?;
+        let committed = rep
+            .pending_locks
+            .iter()
+            .filter(|l| l.primary_status.as_deref() == Some("committed"))
+            .count();
+        if committed > 0 {
+            rep.notes.push(format!(
+                "{committed} pending lock(s) belong to transactions whose primary key committed: the \
+                 locked rows' newer values are not in the export (see pending_locks)"
+            ));
+        }
+    }
     let _ = std::fs::remove_dir_all(tmp);
     Ok((rep, stores, catalog))
 }
@@ -915,6 +942,7 @@ enum Outcome {
         pid: i64,
         line: Vec<u8>,
         suspect: bool,
+        locked: bool,
         cell_errors: u64,
     },
     Deleted {
@@ -1020,6 +1048,7 @@ fn process(g: &KeyGroup, ctx: &Ctx<'_>) -> Processed {
                 pid,
                 line: render_row(ctx.format, ctx.names[ti], &vals),
                 suspect: g.suspect,
+                locked: !p.locks.is_empty(),
                 cell_errors,
             }
         }
@@ -1185,9 +1214,59 @@ fn pending_locks(g: &KeyGroup, read_ts: u64, catalog: &Catalog) -> Vec<PendingLo
             primary: hex::encode(&lock.primary),
             store: l.store,
             value: value.into(),
+            primary_status: None,
+            commit_ts: None,
         });
     }
     out
+}
+
+/// Find each pending lock's transaction on its primary key: a second pass over the merged stores
+/// (locks are few; only the primaries' write records are looked at).
+fn primary_status(tmp: &Path, n: usize, locks: &mut [PendingLock]) -> io::Result<()> {
+    let mut wanted: BTreeMap<Vec<u8>, Vec<usize>> = BTreeMap::new();
+    for (i, l) in locks.iter().enumerate() {
+        if let Ok(p) = hex::decode(&l.primary) {
+            wanted.entry(p).or_default().push(i);
+        }
+    }
+    let mut merged = MergedStores::open(tmp, n)?;
+    while let Some(g) = merged.next_group()? {
+        let Some(idx) = wanted.get(&g.raw) else {
+            continue;
+        };
+        for &i in idx {
+            let start = locks[i].start_ts;
+            let found = g.writes.iter().find_map(|w| {
+                let r = parse_write(&w.value).ok()?;
+                (r.start_ts == start).then_some((w.ts, r))
+            });
+            // A rollback of this transaction may live as a flag on another one's commit record
+            // at the same ts (overlapped rollback).
+            let overlapped = g.writes.iter().any(|w| {
+                w.ts == start && parse_write(&w.value).is_ok_and(|r| r.has_overlapped_rollback)
+            });
+            let (status, ts) = match found {
+                Some((_, r)) if r.kind == WriteType::Rollback => ("rolled_back", None),
+                _ if overlapped => ("rolled_back", None),
+                Some((ts, _)) => ("committed", Some(ts)),
+                None if g
+                    .locks
+                    .iter()
+                    .any(|l| parse_lock(&l.value).is_ok_and(|x| x.start_ts == start)) =>
+                {
+                    ("locked", None)
+                }
+                None => ("unknown", None),
+            };
+            locks[i].primary_status = Some(status.into());
+            locks[i].commit_ts = ts;
+        }
+    }
+    for l in locks.iter_mut().filter(|l| l.primary_status.is_none()) {
+        l.primary_status = Some("unknown".into());
+    }
+    Ok(())
 }
 
 /// The record-key prefix of a physical table (for tests and range checks).
@@ -1203,4 +1282,106 @@ pub fn damage_reports(stores: &[StoreOutcome]) -> Vec<(&str, &[FileReport])> {
         .iter()
         .map(|s| (s.path.as_str(), s.report.tables.as_slice()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tikv::mvcc::data_key;
+
+    fn uvarint(out: &mut Vec<u8>, mut v: u64) {
+        while v >= 0x80 {
+            out.push(v as u8 | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+
+    fn spool(path: &Path, recs: &[(Vec<u8>, Vec<u8>)]) {
+        let mut f = File::create(path).unwrap();
+        for (k, v) in recs {
+            f.write_all(&(k.len() as u32).to_le_bytes()).unwrap();
+            f.write_all(k).unwrap();
+            f.write_all(&(v.len() as u32).to_le_bytes()).unwrap();
+            f.write_all(v).unwrap();
+            f.write_all(&[0]).unwrap();
+        }
+    }
+
+    fn write_rec(kind: u8, start: u64) -> Vec<u8> {
+        let mut v = vec![kind];
+        uvarint(&mut v, start);
+        v
+    }
+
+    fn lock_rec(primary: &[u8], start: u64) -> Vec<u8> {
+        let mut v = vec![b'P'];
+        uvarint(&mut v, 2 * primary.len() as u64); // compact bytes: zigzag varint length
+        v.extend_from_slice(primary);
+        uvarint(&mut v, start);
+        uvarint(&mut v, 3000);
+        v
+    }
+
+    fn pending(key: &[u8], primary: &[u8], start: u64) -> PendingLock {
+        PendingLock {
+            key: hex::encode(key),
+            table: None,
+            handle: None,
+            lock_type: "put".into(),
+            start_ts: start,
+            primary: hex::encode(primary),
+            store: 0,
+            value: "short_value".into(),
+            primary_status: None,
+            commit_ts: None,
+        }
+    }
+
+    /// Each transaction's fate is read off its primary: committed, rolled back (a record, or an
+    /// overlapped-rollback flag on another transaction's commit at the same ts), still locked, or
+    /// nothing at all.
+    #[test]
+    fn pending_locks_resolved_through_their_primary() {
+        let d = tempfile::tempdir().unwrap();
+        let s = d.path().join("store-0");
+        std::fs::create_dir_all(&s).unwrap();
+        let (p1, p2, p3, p4, p5) = (b"p1", b"p2", b"p3", b"p4", b"p5");
+        let mut overlapped = write_rec(b'P', 35);
+        overlapped.push(b'R');
+        spool(
+            &s.join("write.run"),
+            &[
+                (data_key(p1, Some(12)), write_rec(b'P', 10)),
+                (data_key(p2, Some(20)), write_rec(b'R', 20)),
+                (data_key(p4, Some(40)), overlapped),
+            ],
+        );
+        spool(
+            &s.join("lock.run"),
+            &[(data_key(p3, None), lock_rec(p3, 30))],
+        );
+        let mut locks = vec![
+            pending(b"s1", p1, 10),
+            pending(b"s2", p2, 20),
+            pending(b"s3", p3, 30),
+            pending(b"s4", p4, 40),
+            pending(b"s5", p5, 50),
+        ];
+        primary_status(d.path(), 1, &mut locks).unwrap();
+        let got: Vec<(&str, Option<u64>)> = locks
+            .iter()
+            .map(|l| (l.primary_status.as_deref().unwrap(), l.commit_ts))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("committed", Some(12)),
+                ("rolled_back", None),
+                ("locked", None),
+                ("rolled_back", None),
+                ("unknown", None)
+            ]
+        );
+    }
 }
