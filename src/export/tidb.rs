@@ -732,16 +732,7 @@ pub fn export(
             continue;
         }
         if let Some(b) = builder.take() {
-            catalog = b.build();
-            plan_targets(
-                &catalog,
-                opts,
-                out,
-                &schema_opts,
-                &mut rep,
-                &mut targets,
-                &mut by_physical,
-            )?;
+            (catalog, targets, by_physical) = plan(b, opts, out, &schema_opts, &mut rep)?;
         }
         let ctx = Ctx {
             catalog: &catalog,
@@ -834,16 +825,7 @@ pub fn export(
         .join()
         .map_err(|_| io::Error::other("the store merge thread panicked"))?;
     if let Some(b) = builder.take() {
-        catalog = b.build();
-        plan_targets(
-            &catalog,
-            opts,
-            out,
-            &schema_opts,
-            &mut rep,
-            &mut targets,
-            &mut by_physical,
-        )?;
+        (catalog, targets, _) = plan(b, opts, out, &schema_opts, &mut rep)?;
     }
     for t in &mut targets {
         if let Some(mut w) = t.writer.take() {
@@ -1058,6 +1040,29 @@ fn process(g: &KeyGroup, ctx: &Ctx<'_>) -> Processed {
         }
     };
     p
+}
+
+/// The schema is complete: build the catalog, write the schema files and open a writer per table.
+fn plan(
+    b: CatalogBuilder,
+    opts: &TidbExportOptions,
+    out: Option<&Path>,
+    schema_opts: &SchemaOptions,
+    rep: &mut TidbExportReport,
+) -> io::Result<(Catalog, Vec<Target>, BTreeMap<i64, usize>)> {
+    let catalog = b.build();
+    let mut targets = Vec::new();
+    let mut by_physical = BTreeMap::new();
+    plan_targets(
+        &catalog,
+        opts,
+        out,
+        schema_opts,
+        rep,
+        &mut targets,
+        &mut by_physical,
+    )?;
+    Ok((catalog, targets, by_physical))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -335,7 +335,11 @@ pub fn from_datum(ft: &FieldType, d: Datum) -> Result<Value, String> {
 pub fn origin_default(c: &ColumnInfo) -> Value {
     let ft = &c.field_type;
     if ft.tp == tp::BIT {
-        if let Some(b) = c.origin_default_bit.as_deref().and_then(base64_decode) {
+        if let Some(b) = c
+            .origin_default_bit
+            .as_deref()
+            .and_then(crate::codec::b64::decode)
+        {
             let mut v = 0u64;
             for x in b.iter().take(8) {
                 v = (v << 8) | *x as u64;
@@ -377,31 +381,6 @@ pub fn origin_default(c: &ColumnInfo) -> Value {
         tp::JSON => Value::Json(text),
         _ => char_value(ft, text.as_bytes()),
     }
-}
-
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let val = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let s = s.trim_end_matches('=').as_bytes();
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0);
-    for &c in s {
-        acc = (acc << 6) | val(c)?;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Some(out)
 }
 
 /// A table's exported columns: public and not hidden, in column order.

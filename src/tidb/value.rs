@@ -324,7 +324,10 @@ fn json_value(t: u8, v: &[u8], out: &mut String, depth: usize) -> Result<(), Val
             let b = rest
                 .get(k..k.saturating_add(n as usize))
                 .ok_or(ValueError("JSON opaque past the value".into()))?;
-            out.push_str(&format!("\"base64:type{mt}:{}\"", base64(b)));
+            out.push_str(&format!(
+                "\"base64:type{mt}:{}\"",
+                crate::codec::b64::encode(b)
+            ));
         }
         0x0e..=0x10 => {
             let c = u64::from_le_bytes(
@@ -356,24 +359,6 @@ fn json_value(t: u8, v: &[u8], out: &mut String, depth: usize) -> Result<(), Val
         other => return verr(format!("JSON type {other:#04x} is not a JSON type")),
     }
     Ok(())
-}
-
-fn base64(b: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for c in b.chunks(3) {
-        let n = (c[0] as u32) << 16
-            | (*c.get(1).unwrap_or(&0) as u32) << 8
-            | *c.get(2).unwrap_or(&0) as u32;
-        for i in 0..4 {
-            if i <= c.len() {
-                out.push(A[(n >> (18 - 6 * i)) as usize & 63] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// A JSON double as TiDB prints it (format-specs/tidb.md §7): plain notation for magnitudes in
