@@ -271,3 +271,18 @@ fn tidb_export_damaged_three_stores() {
     let o = rockrescue(&args);
     insta::assert_snapshot!("tidb_databases", stdout(&o));
 }
+
+/// A directory without RocksDB files is a usage error that says what to give instead.
+#[test]
+fn tidb_export_refuses_a_directory_without_rocksdb_files() {
+    let d = tempfile::tempdir().unwrap();
+    let o = rockrescue(&[
+        "tidb",
+        "export",
+        d.path().to_str().unwrap(),
+        "--out",
+        "/tmp/unused",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no RocksDB files"));
+}

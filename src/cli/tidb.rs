@@ -137,6 +137,21 @@ fn check_dirs(dirs: &[PathBuf]) -> Result<(), i32> {
             eprintln!("rockrescue: {}: not a directory (give a TiKV data directory, its db/ directory, or a directory of SSTs)", d.display());
             return Err(EXIT_ERROR);
         }
+        let kv = rockrescue::tikv::store::kv_dir(d);
+        let has_rocksdb_files = std::fs::read_dir(&kv).is_ok_and(|rd| {
+            rd.flatten().any(|e| {
+                let n = e.file_name().to_string_lossy().into_owned();
+                n.ends_with(".sst") || n.ends_with(".log") || n.starts_with("MANIFEST-")
+            })
+        });
+        if !has_rocksdb_files {
+            eprintln!(
+                "rockrescue: {}: no RocksDB files (*.sst, *.log, MANIFEST-*) in {} (give a TiKV data directory, its db/ directory, or a directory of SSTs)",
+                d.display(),
+                kv.display()
+            );
+            return Err(EXIT_ERROR);
+        }
     }
     Ok(())
 }

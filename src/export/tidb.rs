@@ -856,6 +856,14 @@ pub fn export(
                 .count(),
         });
     }
+    for s in &rep.stores {
+        if s.write_keys == 0 {
+            rep.notes.push(format!(
+                "{}: no write-CF records: not a TiKV kv database, or its write column family is lost",
+                s.path
+            ));
+        }
+    }
     if !rep.rows_without_schema.is_empty() {
         rep.notes.push(
             "rows_without_schema: record keys of physical table ids no TableInfo names (the table's \
