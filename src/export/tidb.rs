@@ -18,10 +18,10 @@ use serde::Serialize;
 use super::sqlschema::{create_database_sql, create_table_sql_with, SchemaOptions};
 use crate::codec::hexfmt::push_hex;
 use crate::lsm::salvage::DbSalvageOptions;
-use crate::sst::salvage::FileReport;
 use crate::tidb::catalog::{Catalog, CatalogBuilder, CatalogTable, TableStatus};
-use crate::tidb::decode::{decode_row, export_columns, record_key, RowHandle, Value};
-use crate::tidb::key::{decode_cmp_i64, encode_cmp_i64};
+use crate::tidb::decode::{decode_row, export_columns, Value};
+use crate::tidb::key::decode_cmp_i64;
+use crate::tidb::key::{record_key, RowHandle};
 use crate::tikv::mvcc::{parse_lock, parse_write, LockType, WriteType};
 use crate::tikv::store::{
     resolve, salvage_stores, Divergence, KeyGroup, KeyState, MergedStores, ResolveProblems,
@@ -1280,21 +1280,6 @@ fn primary_status(tmp: &Path, n: usize, locks: &mut [PendingLock]) -> io::Result
         l.primary_status = Some("unknown".into());
     }
     Ok(())
-}
-
-/// The record-key prefix of a physical table (for tests and range checks).
-pub fn table_prefix(id: i64) -> Vec<u8> {
-    let mut k = vec![b't'];
-    k.extend_from_slice(&encode_cmp_i64(id));
-    k
-}
-
-/// The per-store damage reports, for `damage-report.json`.
-pub fn damage_reports(stores: &[StoreOutcome]) -> Vec<(&str, &[FileReport])> {
-    stores
-        .iter()
-        .map(|s| (s.path.as_str(), s.report.tables.as_slice()))
-        .collect()
 }
 
 #[cfg(test)]

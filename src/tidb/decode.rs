@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use super::datum::{self, Datum};
-use super::key::{decode_cmp_i64, encode_cmp_i64};
+pub use super::key::RowHandle;
 use super::row::{self, Cell};
 use super::schema::{tp, ColumnInfo, FieldType, TableInfo, STATE_PUBLIC};
 use super::value;
@@ -394,14 +394,6 @@ pub fn export_columns(t: &TableInfo) -> Vec<&ColumnInfo> {
     cols
 }
 
-/// A record's handle as its key holds it.
-#[derive(Clone, Debug, PartialEq)]
-pub enum RowHandle<'a> {
-    Int(i64),
-    /// The clustered key's datum bytes.
-    Common(&'a [u8]),
-}
-
 /// Cells that did not decode: (column name, message).
 pub type CellErrors = Vec<(String, String)>;
 
@@ -510,28 +502,6 @@ fn handle_value(ft: &FieldType, h: i64) -> Value {
     } else {
         Value::Int(h)
     }
-}
-
-/// Split a record key `t{id}_r{handle}` into the physical table id and the handle.
-pub fn record_key(raw: &[u8]) -> Option<(i64, RowHandle<'_>)> {
-    if raw.len() < 12 || raw[0] != b't' || &raw[9..11] != b"_r" {
-        return None;
-    }
-    let id = decode_cmp_i64(&raw[1..9])?;
-    let rest = &raw[11..];
-    if rest.len() == 8 {
-        Some((id, RowHandle::Int(decode_cmp_i64(rest)?)))
-    } else {
-        Some((id, RowHandle::Common(rest)))
-    }
-}
-
-/// The first raw key of a physical table's records (`t{id}_r`).
-pub fn record_prefix(id: i64) -> Vec<u8> {
-    let mut k = vec![b't'];
-    k.extend_from_slice(&encode_cmp_i64(id));
-    k.extend_from_slice(b"_r");
-    k
 }
 
 #[cfg(test)]
@@ -648,6 +618,9 @@ mod tests {
         let (vals, _) = decode_row(&info, &cols, &RowHandle::Int(9), &v1).unwrap();
         assert_eq!(vals, vec![Value::Int(9), Value::Int(42), Value::Int(7)]);
         assert!(decode_row(&info, &cols, &RowHandle::Int(9), &[0x80, 0]).is_err());
-        assert_eq!(record_key(&record_prefix(5)), None);
+        let mut prefix = vec![b't'];
+        prefix.extend_from_slice(&super::super::key::encode_cmp_i64(5));
+        prefix.extend_from_slice(b"_r");
+        assert_eq!(super::super::key::record_key(&prefix), None);
     }
 }

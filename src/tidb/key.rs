@@ -68,6 +68,30 @@ pub enum TidbKey {
     Other,
 }
 
+/// A record's handle as its key holds it, borrowed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RowHandle<'a> {
+    Int(i64),
+    /// The clustered key's datum bytes.
+    Common(&'a [u8]),
+}
+
+/// Split a record key `t{id}_r{handle}` into the physical table id and the handle, without
+/// copying: 8 handle bytes are an int handle, anything else a clustered one; a bare `t{id}_r`
+/// prefix is not a record.
+pub fn record_key(raw: &[u8]) -> Option<(i64, RowHandle<'_>)> {
+    if raw.len() < 12 || raw[0] != b't' || &raw[9..11] != b"_r" {
+        return None;
+    }
+    let id = decode_cmp_i64(&raw[1..9])?;
+    let rest = &raw[11..];
+    if rest.len() == 8 {
+        Some((id, RowHandle::Int(decode_cmp_i64(rest)?)))
+    } else {
+        Some((id, RowHandle::Common(rest)))
+    }
+}
+
 /// Classify a raw TiDB key (already stripped of TiKV's `z`, memcomparable and timestamp layers).
 pub fn parse(k: &[u8]) -> TidbKey {
     match k.first() {
@@ -76,21 +100,18 @@ pub fn parse(k: &[u8]) -> TidbKey {
                 return TidbKey::Other;
             };
             match &k[9..11] {
-                b"_r" => {
-                    let rest = &k[11..];
-                    if rest.is_empty() {
-                        return TidbKey::Other; // a record prefix, not a record key
-                    }
-                    let handle = if rest.len() == 8 {
-                        match decode_cmp_i64(rest) {
-                            Some(h) => Handle::Int(h),
-                            None => return TidbKey::Other,
-                        }
-                    } else {
-                        Handle::Common(hex::encode(rest))
-                    };
-                    TidbKey::Record { table_id, handle }
-                }
+                b"_r" => match record_key(k) {
+                    Some((_, RowHandle::Int(h))) => TidbKey::Record {
+                        table_id,
+                        handle: Handle::Int(h),
+                    },
+                    Some((_, RowHandle::Common(b))) => TidbKey::Record {
+                        table_id,
+                        handle: Handle::Common(hex::encode(b)),
+                    },
+                    // A record prefix, not a record key.
+                    None => TidbKey::Other,
+                },
                 b"_i" => match decode_cmp_i64(&k[11..]) {
                     Some(index_id) => TidbKey::Index {
                         table_id,
