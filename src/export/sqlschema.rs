@@ -535,21 +535,29 @@ pub fn quote_ident(name: &str) -> String {
 /// A single-quoted string literal with MySQL's backslash escapes (not valid under
 /// NO_BACKSLASH_ESCAPES).
 pub fn quote_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('\'');
-    for ch in s.chars() {
-        match ch {
-            '\'' => out.push_str("''"),
-            '\\' => out.push_str("\\\\"),
-            '\0' => out.push_str("\\0"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\u{1a}' => out.push_str("\\Z"),
+    let mut out = Vec::with_capacity(s.len() + 2);
+    push_quoted(&mut out, s.as_bytes(), b'\'', b"''");
+    // Only ASCII escapes were added to valid UTF-8.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// `bytes` between `quote`s with the backslash escapes MySQL's string literals, `LOAD DATA ...
+/// ESCAPED BY '\\'` and TiDB Lightning's `backslash-escape` all read: `\\ \0 \n \r \Z`, and the
+/// quote itself written as `quote_escape`.
+pub fn push_quoted(out: &mut Vec<u8>, bytes: &[u8], quote: u8, quote_escape: &[u8]) {
+    out.push(quote);
+    for &c in bytes {
+        match c {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            0 => out.extend_from_slice(b"\\0"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            0x1a => out.extend_from_slice(b"\\Z"),
+            c if c == quote => out.extend_from_slice(quote_escape),
             c => out.push(c),
         }
     }
-    out.push('\'');
-    out
+    out.push(quote);
 }
 
 /// Text that can sit inside a `/* */` comment.

@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::sqlschema::{create_database_sql, create_table_sql_with, SchemaOptions};
+use super::sqlschema::{
+    create_database_sql, create_table_sql_with, push_quoted, quote_ident, SchemaOptions,
+};
 use crate::codec::hexfmt::push_hex;
 use crate::lsm::salvage::DbSalvageOptions;
 use crate::tidb::catalog::{Catalog, CatalogBuilder, CatalogTable, TableStatus};
@@ -254,10 +256,6 @@ struct TableWriter {
     rel: String,
 }
 
-fn sql_ident(s: &str) -> String {
-    format!("`{}`", s.replace('`', "``"))
-}
-
 /// A file-name-safe form of a name (Dumpling keeps names, escaping only what the file system
 /// cannot hold).
 fn file_name_part(s: &str) -> String {
@@ -388,19 +386,7 @@ fn render_row(format: TidbFormat, columns: &[String], values: &[Value]) -> Vec<u
 /// A CSV field: quoted, with backslash escapes (TiDB Lightning's `backslash-escape`, `LOAD DATA`'s
 /// `ESCAPED BY '\\'`).
 fn csv_field(out: &mut Vec<u8>, b: &[u8]) {
-    out.push(b'"');
-    for &c in b {
-        match c {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'"' => out.extend_from_slice(b"\\\""),
-            0 => out.extend_from_slice(b"\\0"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            0x1a => out.extend_from_slice(b"\\Z"),
-            c => out.push(c),
-        }
-    }
-    out.push(b'"');
+    push_quoted(out, b, b'"', b"\\\"");
 }
 
 fn csv_value(out: &mut Vec<u8>, v: &Value) {
@@ -421,21 +407,7 @@ fn sql_value(out: &mut Vec<u8>, v: &Value) {
             out.push(b'\'');
         }
         (v, Some(t)) if v.is_numeric() => out.extend_from_slice(&t),
-        (_, Some(t)) => {
-            out.push(b'\'');
-            for &c in t.iter() {
-                match c {
-                    b'\\' => out.extend_from_slice(b"\\\\"),
-                    b'\'' => out.extend_from_slice(b"\\'"),
-                    0 => out.extend_from_slice(b"\\0"),
-                    b'\n' => out.extend_from_slice(b"\\n"),
-                    b'\r' => out.extend_from_slice(b"\\r"),
-                    0x1a => out.extend_from_slice(b"\\Z"),
-                    c => out.push(c),
-                }
-            }
-            out.push(b'\'');
-        }
+        (_, Some(t)) => push_quoted(out, &t, b'\'', b"\\'"),
     }
 }
 
@@ -1148,7 +1120,7 @@ fn plan_targets(
                 base,
                 format: opts.format,
                 columns: cols.iter().map(|c| c.name.original.clone()).collect(),
-                table_sql_name: sql_ident(&t.info.name.original),
+                table_sql_name: quote_ident(&t.info.name.original),
                 file_size: opts.file_size,
                 insert_rows: opts.insert_rows.max(1),
                 chunk: 0,
