@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::sqlschema::{
-    create_database_sql, create_table_sql_with, push_quoted, quote_ident, SchemaOptions,
+    create_database_sql_with, create_table_sql_with, push_quoted, quote_ident, SchemaOptions,
 };
 use crate::codec::hexfmt::push_hex;
 use crate::lsm::salvage::DbSalvageOptions;
@@ -1105,7 +1105,7 @@ fn plan_targets(
                 if let Some((d, _)) = catalog.databases.get(&t.db_id) {
                     std::fs::write(
                         dir.join(format!("{}-schema-create.sql", file_name_part(&t.db_name))),
-                        create_database_sql(d),
+                        create_database_sql_with(d, schema_opts),
                     )?;
                 }
             }
