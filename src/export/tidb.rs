@@ -24,6 +24,7 @@ use crate::tidb::catalog::{Catalog, CatalogBuilder, CatalogTable, TableStatus};
 use crate::tidb::decode::{decode_row, export_columns, Value};
 use crate::tidb::key::decode_cmp_i64;
 use crate::tidb::key::{record_key, RowHandle};
+use crate::tidb::schema::ColumnInfo;
 use crate::tikv::mvcc::{parse_lock, parse_write, LockType, WriteType};
 use crate::tikv::store::{
     resolve, salvage_stores, Divergence, KeyGroup, KeyState, MergedStores, ResolveProblems,
@@ -344,8 +345,8 @@ impl TableWriter {
 }
 
 /// One row in `format`: a CSV or JSON line, or an SQL tuple `(…)` (the writer adds the statement
-/// around it).
-fn render_row(format: TidbFormat, columns: &[String], values: &[Value]) -> Vec<u8> {
+/// around it). `json_keys`: each column's name as a JSON string followed by `:`.
+fn render_row(format: TidbFormat, json_keys: &[Vec<u8>], values: &[Value]) -> Vec<u8> {
     let mut line = Vec::with_capacity(256);
     match format {
         TidbFormat::Csv => {
@@ -369,12 +370,11 @@ fn render_row(format: TidbFormat, columns: &[String], values: &[Value]) -> Vec<u
         }
         TidbFormat::Jsonl => {
             line.push(b'{');
-            for (i, (c, v)) in columns.iter().zip(values).enumerate() {
+            for (i, (k, v)) in json_keys.iter().zip(values).enumerate() {
                 if i > 0 {
                     line.push(b',');
                 }
-                json_string(&mut line, c.as_bytes());
-                line.push(b':');
+                line.extend_from_slice(k);
                 json_value(&mut line, v);
             }
             line.extend_from_slice(b"}\n");
@@ -563,8 +563,10 @@ fn affected(stores: &[StoreOutcome], catalog: &Catalog) -> Vec<AffectedRange> {
 }
 
 struct Target {
+    table_id: i64,
     outcome: usize,
-    names: Vec<String>,
+    /// Column names as JSON object keys (`"name":`), for JSON lines.
+    json_keys: Vec<Vec<u8>>,
     writer: Option<TableWriter>,
     last_physical: i64,
 }
@@ -709,9 +711,16 @@ pub fn export(
         let ctx = Ctx {
             catalog: &catalog,
             by_physical: &by_physical,
-            names: targets.iter().map(|t| t.names.as_slice()).collect(),
+            targets: targets
+                .iter()
+                .map(|t| {
+                    let ct = catalog.tables.get(&t.table_id)?;
+                    Some((ct, export_columns(&ct.info), t.json_keys.as_slice()))
+                })
+                .collect(),
             read_ts,
             format: opts.format,
+            render: out.is_some(),
         };
         let processed: Vec<Processed> = batch[start..]
             .par_iter()
@@ -884,11 +893,17 @@ const BATCH: usize = 4096;
 struct Ctx<'a> {
     catalog: &'a Catalog,
     by_physical: &'a BTreeMap<i64, usize>,
-    /// Column names per target.
-    names: Vec<&'a [String]>,
+    /// Per target: its table and exported columns, and the JSON keys of those columns.
+    /// (None only if a target's table left the catalog, which cannot happen.)
+    targets: Vec<Option<TargetView<'a>>>,
     read_ts: u64,
     format: TidbFormat,
+    /// Rows are written (not only counted, as for the listings).
+    render: bool,
 }
+
+/// A target's table, its exported columns, and their JSON keys.
+type TargetView<'a> = (&'a CatalogTable, Vec<&'a ColumnInfo>, &'a [Vec<u8>]);
 
 /// What one key became.
 enum Outcome {
@@ -960,21 +975,17 @@ fn process(g: &KeyGroup, ctx: &Ctx<'_>) -> Processed {
         };
         return p;
     };
-    let Some(ct) = ctx
-        .catalog
-        .physical
-        .get(&pid)
-        .and_then(|(tid, _)| ctx.catalog.tables.get(tid))
-    else {
+    let Some((ct, cols, json_keys)) = ctx.targets.get(ti).and_then(Option::as_ref) else {
         p.outcome = Outcome::Unwanted;
         return p;
     };
-    let h = handle_text(&g.raw).unwrap_or_else(|| hex::encode(&g.raw));
+    // The row's name in problem messages, made only when there is one.
+    let h = || handle_text(&g.raw).unwrap_or_else(|| hex::encode(&g.raw));
     let mut rp = ResolveProblems::default();
     let state = resolve(g, ctx.read_ts, &mut rp);
     for (ts, msg) in rp.bad_writes {
         p.problems
-            .push(format!("{h}: write record at ts {ts}: {msg}"));
+            .push(format!("{}: write record at ts {ts}: {msg}", h()));
     }
     let value = match state {
         KeyState::Value { value, .. } => value,
@@ -984,7 +995,8 @@ fn process(g: &KeyGroup, ctx: &Ctx<'_>) -> Processed {
         }
         KeyState::ValueLost { start_ts, .. } => {
             p.problems.push(format!(
-                "{h}: committed value (start_ts {start_ts}) is in no store's default CF"
+                "{}: committed value (start_ts {start_ts}) is in no store's default CF",
+                h()
             ));
             p.outcome = Outcome::Lost { ti, pid };
             return p;
@@ -998,24 +1010,27 @@ fn process(g: &KeyGroup, ctx: &Ctx<'_>) -> Processed {
         RowHandle::Int(_) if ct.info.is_common_handle => RowHandle::Common(&g.raw[11..]),
         h => h,
     };
-    let cols = export_columns(&ct.info);
-    p.outcome = match decode_row(&ct.info, &cols, &handle, &value) {
+    p.outcome = match decode_row(&ct.info, cols, &handle, &value) {
         Ok((vals, errs)) => {
             let cell_errors = errs.len() as u64;
             for (c, e) in errs {
-                p.problems.push(format!("{h}: column {c}: {e}"));
+                p.problems.push(format!("{}: column {c}: {e}", h()));
             }
             Outcome::Row {
                 ti,
                 pid,
-                line: render_row(ctx.format, ctx.names[ti], &vals),
+                line: if ctx.render {
+                    render_row(ctx.format, json_keys, &vals)
+                } else {
+                    Vec::new()
+                },
                 suspect: g.suspect,
                 locked: !p.locks.is_empty(),
                 cell_errors,
             }
         }
         Err(e) => {
-            p.problems.push(format!("{h}: {e}"));
+            p.problems.push(format!("{}: {e}", h()));
             Outcome::RowError { ti, pid }
         }
     };
@@ -1138,8 +1153,17 @@ fn plan_targets(
         }
         rep.tables.push(o);
         targets.push(Target {
+            table_id: *id,
             outcome: rep.tables.len() - 1,
-            names: cols.iter().map(|c| c.name.original.clone()).collect(),
+            json_keys: cols
+                .iter()
+                .map(|c| {
+                    let mut k = Vec::new();
+                    json_string(&mut k, c.name.original.as_bytes());
+                    k.push(b':');
+                    k
+                })
+                .collect(),
             writer,
             last_physical: phys.iter().copied().max().unwrap_or(*id),
         });
