@@ -216,15 +216,13 @@ pub struct Resolved<'a> {
     pub entity: bool,
     /// In a lost key range of a damaged block, or older than a damaged WAL record.
     pub suspect: bool,
-    /// Sequence number of the newest version that counted.
-    pub seq: u64,
 }
 
 /// Where [`salvage_db_visit`] sends the final state: column family by column family, each key once,
 /// in key order.
 pub trait StateSink {
     /// A column family starts; returns the name of the file it goes to, if any (for the report).
-    fn begin_cf(&mut self, id: u32, name: &str) -> io::Result<String>;
+    fn begin_cf(&mut self, name: &str) -> io::Result<String>;
     fn entry(&mut self, e: &Resolved<'_>) -> io::Result<()>;
     fn end_cf(&mut self) -> io::Result<()>;
 }
@@ -237,7 +235,7 @@ struct FileSink<'a> {
 }
 
 impl StateSink for FileSink<'_> {
-    fn begin_cf(&mut self, _id: u32, name: &str) -> io::Result<String> {
+    fn begin_cf(&mut self, name: &str) -> io::Result<String> {
         let ext = match self.format {
             SalvageFormat::Jsonl => "jsonl",
             SalvageFormat::Csv => "csv",
@@ -372,7 +370,7 @@ pub fn salvage_db_visit(
         }
         let r = runs.entry(cf).or_insert_with(|| new_runs(cf));
         let mut err = None;
-        let report = plan.visit_entries(|e, _unverified| {
+        let mut report = plan.visit_entries(|e, _unverified| {
             if err.is_some() {
                 return;
             }
@@ -398,7 +396,6 @@ pub fn salvage_db_visit(
                 r.lost.push((dec(&l.from), dec(&l.to)));
             }
         }
-        let mut report = report;
         report.column_family = names.get(&cf).cloned();
         rep.tables.push(report);
     }
@@ -491,7 +488,7 @@ pub fn salvage_db_visit(
             .get(&id)
             .cloned()
             .unwrap_or_else(|| format!("cf-{id}"));
-        let file_name = sink.begin_cf(id, &name)?;
+        let file_name = sink.begin_cf(&name)?;
         let mut outcome = CfOutcome {
             id,
             name,
@@ -725,7 +722,6 @@ fn resolve(
         blob_error: blob_error.as_deref(),
         entity: base.is_some_and(|b| b.vtype == vtype::WIDE_COLUMN_ENTITY),
         suspect,
-        seq: newest_seq.unwrap_or(0),
     })
 }
 

@@ -56,7 +56,7 @@ struct Spool {
 }
 
 impl StateSink for Spool {
-    fn begin_cf(&mut self, _id: u32, name: &str) -> io::Result<String> {
+    fn begin_cf(&mut self, name: &str) -> io::Result<String> {
         self.cur = None;
         if let Some(i) = DATA_CFS.iter().position(|c| *c == name) {
             let p = self.dir.join(format!("{name}.run"));
