@@ -25,6 +25,7 @@ use crate::tidb::decode::{decode_row, export_columns, Value};
 use crate::tidb::key::decode_cmp_i64;
 use crate::tidb::key::{record_key, RowHandle};
 use crate::tidb::schema::ColumnInfo;
+use crate::tikv::codec::decode_bytes_lenient;
 use crate::tikv::mvcc::{parse_lock, parse_write, LockType, WriteType};
 use crate::tikv::store::{
     resolve, salvage_stores, Divergence, KeyGroup, KeyState, MergedStores, ResolveProblems,
@@ -441,27 +442,13 @@ fn json_value(out: &mut Vec<u8>, v: &Value) {
     }
 }
 
-/// Decode as many whole memcomparable groups of an encoded key as there are (a damaged-range
-/// bound may be cut anywhere); the second value is whether the key decoded completely.
+/// The raw key of a data key (`z` + memcomparable) that may be cut anywhere (a lost-range bound),
+/// as far as its groups are whole; the second value is whether it decoded completely.
 fn lenient_raw(data_key: &[u8]) -> (Vec<u8>, bool) {
-    let Some(rest) = data_key.strip_prefix(b"z") else {
-        return (data_key.to_vec(), false);
-    };
-    let mut out = Vec::new();
-    for g in rest.chunks(9) {
-        if g.len() < 9 {
-            return (out, false);
-        }
-        let pad = 0xff - g[8];
-        if pad > 8 {
-            return (out, false);
-        }
-        out.extend_from_slice(&g[..8 - pad as usize]);
-        if pad > 0 {
-            return (out, true);
-        }
+    match data_key.strip_prefix(b"z") {
+        Some(rest) => decode_bytes_lenient(rest),
+        None => (data_key.to_vec(), false),
     }
-    (out, false)
 }
 
 fn handle_text(raw: &[u8]) -> Option<String> {

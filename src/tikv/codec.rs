@@ -44,6 +44,22 @@ pub fn decode_bytes_desc(b: &[u8]) -> Result<(Vec<u8>, usize), CodecError> {
 
 fn decode_bytes_impl(b: &[u8], desc: bool) -> Result<(Vec<u8>, usize), CodecError> {
     let mut out = Vec::with_capacity(b.len() / (GROUP + 1) * GROUP);
+    let n = decode_groups(b, desc, &mut out)?;
+    Ok((out, n))
+}
+
+/// Decode as many memcomparable groups as are whole and valid (a key bound cut anywhere, as a
+/// damaged block's lost-key range may be): the bytes decoded, and whether the encoding ended
+/// properly.
+pub fn decode_bytes_lenient(b: &[u8]) -> (Vec<u8>, bool) {
+    let mut out = Vec::new();
+    let complete = decode_groups(b, false, &mut out).is_ok();
+    (out, complete)
+}
+
+/// Append the decoded groups of `b` to `out` (also when an error stops it); returns the bytes
+/// used.
+fn decode_groups(b: &[u8], desc: bool, out: &mut Vec<u8>) -> Result<usize, CodecError> {
     let mut p = 0;
     let f = |x: u8| if desc { !x } else { x };
     loop {
@@ -71,7 +87,7 @@ fn decode_bytes_impl(b: &[u8], desc: bool) -> Result<(Vec<u8>, usize), CodecErro
         }
         p += GROUP + 1;
         if pad > 0 {
-            return Ok((out, p));
+            return Ok(p);
         }
     }
 }
@@ -108,6 +124,21 @@ pub fn compact_bytes(b: &[u8]) -> Option<(&[u8], usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lenient_decoding_stops_at_the_cut() {
+        let enc = encode_bytes(b"0123456789abcdef-tail");
+        assert_eq!(
+            decode_bytes_lenient(&enc),
+            (b"0123456789abcdef-tail".to_vec(), true)
+        );
+        // Cut inside the third group: the two whole groups survive.
+        assert_eq!(
+            decode_bytes_lenient(&enc[..20]),
+            (b"0123456789abcdef".to_vec(), false)
+        );
+        assert_eq!(decode_bytes_lenient(&[]), (Vec::new(), false));
+    }
 
     fn h(s: &str) -> Vec<u8> {
         hex::decode(s.replace(' ', "")).unwrap()
