@@ -58,9 +58,31 @@ pub struct Catalog {
 #[derive(Default)]
 pub struct CatalogBuilder {
     read_ts: u64,
-    dbs: BTreeMap<i64, (KeyState, usize)>,
+    dbs: BTreeMap<i64, KeyState>,
     tables: BTreeMap<i64, (i64, KeyState, usize)>,
     problems: Vec<(String, String, String)>,
+}
+
+/// The schema JSON a meta field holds at the read ts, the commit ts of that version and whether
+/// the field was deleted since (then the JSON is its last value); or that the value is in no
+/// store's default CF; or that the field holds nothing.
+fn schema_json(st: &KeyState) -> SchemaJson<'_> {
+    match st {
+        KeyState::Value { value, commit_ts } => SchemaJson::Found(value, *commit_ts, false),
+        KeyState::Deleted {
+            last_value: Some((ts, v)),
+            ..
+        } => SchemaJson::Found(v, *ts, true),
+        KeyState::ValueLost { .. } => SchemaJson::Lost,
+        _ => SchemaJson::Nothing,
+    }
+}
+
+/// What [`schema_json`] found: (JSON, commit ts, dropped), a lost value, or nothing.
+enum SchemaJson<'a> {
+    Found(&'a [u8], u64, bool),
+    Lost,
+    Nothing,
 }
 
 fn id_after(s: &str, prefix: &str) -> Option<i64> {
@@ -96,7 +118,7 @@ impl CatalogBuilder {
         let puts = g.writes.len();
         if key == "DBs" {
             if let Some(id) = id_after(&field, "DB:") {
-                self.dbs.insert(id, (st, puts));
+                self.dbs.insert(id, st);
                 return true;
             }
         } else if let (Some(db), Some(t)) = (id_after(&key, "DB:"), id_after(&field, "Table:")) {
@@ -111,14 +133,10 @@ impl CatalogBuilder {
             problems: self.problems,
             ..Catalog::default()
         };
-        for (id, (st, _)) in self.dbs {
-            let (json, dropped) = match &st {
-                KeyState::Value { value, .. } => (value, false),
-                KeyState::Deleted {
-                    last_value: Some((_, v)),
-                    ..
-                } => (v, true),
-                KeyState::ValueLost { .. } => {
+        for (id, st) in self.dbs {
+            let (json, _, dropped) = match schema_json(&st) {
+                SchemaJson::Found(j, ts, d) => (j, ts, d),
+                SchemaJson::Lost => {
                     c.problems.push((
                         "DBs".into(),
                         format!("DB:{id}"),
@@ -126,7 +144,7 @@ impl CatalogBuilder {
                     ));
                     continue;
                 }
-                _ => continue,
+                SchemaJson::Nothing => continue,
             };
             match DbInfo::parse(json) {
                 Ok(d) => {
@@ -140,13 +158,9 @@ impl CatalogBuilder {
             }
         }
         for (id, (db, st, versions)) in self.tables {
-            let (json, ts, dropped) = match &st {
-                KeyState::Value { value, commit_ts } => (value, *commit_ts, false),
-                KeyState::Deleted {
-                    last_value: Some((ts, v)),
-                    ..
-                } => (v, *ts, true),
-                KeyState::ValueLost { .. } => {
+            let (json, ts, dropped) = match schema_json(&st) {
+                SchemaJson::Found(j, ts, d) => (j, ts, d),
+                SchemaJson::Lost => {
                     c.problems.push((
                         format!("DB:{db}"),
                         format!("Table:{id}"),
@@ -154,7 +168,7 @@ impl CatalogBuilder {
                     ));
                     continue;
                 }
-                _ => continue,
+                SchemaJson::Nothing => continue,
             };
             let info = match TableInfo::parse(json) {
                 Ok(t) => t,
