@@ -205,7 +205,7 @@ fn run(
         include_dropped,
         ..TidbExportOptions::default()
     };
-    let (rep, _, _) = export(
+    let (rep, _) = export(
         dirs,
         Some(out.path()),
         &out.path().join(".tmp"),

@@ -187,13 +187,10 @@ fn go(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    match r {
-        Ok((rep, stores, _)) => Ok((rep, stores)),
-        Err(e) => {
-            eprintln!("rockrescue: {e}");
-            Err(EXIT_ERROR)
-        }
-    }
+    r.map_err(|e| {
+        eprintln!("rockrescue: {e}");
+        EXIT_ERROR
+    })
 }
 
 fn list(a: &ListArgs, tables: bool) -> i32 {

@@ -571,15 +571,15 @@ fn wanted(t: &CatalogTable, opts: &TidbExportOptions) -> bool {
 }
 
 /// Salvage `datadirs` (TiKV data directories, kv DB directories or directories of SSTs) and export
-/// their TiDB tables to `out` (None: only count, for listings). Temporary runs go under
-/// `out/.rockrescue-tmp` (or `tmp`), removed at the end.
+/// their TiDB tables to `out` (None: only count, for listings). Sorted runs and the per-store
+/// spools go under `tmp`, emptied first and removed at the end.
 pub fn export(
     datadirs: &[PathBuf],
     out: Option<&Path>,
     tmp: &Path,
     opts: &TidbExportOptions,
     progress: &dyn Fn(Progress),
-) -> io::Result<(TidbExportReport, Vec<StoreOutcome>, Catalog)> {
+) -> io::Result<(TidbExportReport, Vec<StoreOutcome>)> {
     if let Some(o) = out {
         std::fs::create_dir_all(o)?;
     }
@@ -855,7 +855,7 @@ pub fn export(
         }
     }
     let _ = std::fs::remove_dir_all(tmp);
-    Ok((rep, stores, catalog))
+    Ok((rep, stores))
 }
 
 fn push_problem(o: &mut TableOutcome, msg: &str) {
