@@ -187,9 +187,8 @@ fn bit_bytes(ft: &FieldType, v: u64) -> Vec<u8> {
     v.to_be_bytes()[8 - n..].to_vec()
 }
 
-fn char_value(ft: &FieldType, b: &[u8]) -> Value {
+fn char_value(ft: &FieldType, mut v: Vec<u8>) -> Value {
     if is_binary(ft) {
-        let mut v = b.to_vec();
         // BINARY(n) is right-padded with 0x00 to its length.
         if ft.tp == tp::STRING && ft.flen > 0 && (v.len() as i64) < ft.flen && ft.flen <= 255 {
             v.resize(ft.flen as usize, 0);
@@ -197,10 +196,11 @@ fn char_value(ft: &FieldType, b: &[u8]) -> Value {
         Value::Binary(v)
     } else if ft.tp == tp::STRING {
         // CHAR: trailing spaces are not part of the value.
-        let n = b.iter().rposition(|c| *c != b' ').map_or(0, |p| p + 1);
-        Value::Text(b[..n].to_vec())
+        let n = v.iter().rposition(|c| *c != b' ').map_or(0, |p| p + 1);
+        v.truncate(n);
+        Value::Text(v)
     } else {
-        Value::Text(b.to_vec())
+        Value::Text(v)
     }
 }
 
@@ -213,55 +213,43 @@ fn vector_text(xs: &[f32]) -> String {
     format!("[{}]", parts.join(","))
 }
 
-/// A v2 cell's bytes as a value of the column's type.
+/// A v2 cell's bytes as a value of the column's type: read as the datum the column type implies
+/// (format-specs/tidb.md §4), then interpreted as v1 datums are.
 pub fn from_v2(ft: &FieldType, b: &[u8]) -> Result<Value, String> {
     let e = |x: value::ValueError| x.0;
-    Ok(match ft.tp {
-        tp::TINY | tp::SHORT | tp::INT24 | tp::LONG | tp::LONGLONG => {
+    let d = match ft.tp {
+        tp::TINY | tp::SHORT | tp::INT24 | tp::LONG | tp::LONGLONG | tp::YEAR => {
             if ft.is_unsigned() {
-                Value::Uint(value::uint(b).map_err(e)?)
+                Datum::Uint(value::uint(b).map_err(e)?)
             } else {
-                Value::Int(value::int(b).map_err(e)?)
+                Datum::Int(value::int(b).map_err(e)?)
             }
         }
-        tp::YEAR => Value::Temporal(year_text(value::int(b).map_err(e)?)),
-        tp::FLOAT => Value::Float(value::float(b).map_err(e)? as f32),
-        tp::DOUBLE => Value::Double(value::float(b).map_err(e)?),
-        tp::NEWDECIMAL => {
-            let s = value::decimal(b).map_err(e)?;
-            Value::Decimal(rescale_decimal(&s, ft.decimal.clamp(0, 30) as usize))
+        tp::FLOAT | tp::DOUBLE => Datum::Float(value::float(b).map_err(e)?),
+        tp::NEWDECIMAL => Datum::Decimal(value::decimal(b).map_err(e)?),
+        tp::DATE | tp::NEWDATE | tp::DATETIME | tp::TIMESTAMP | tp::ENUM | tp::SET | tp::BIT => {
+            Datum::Uint(value::uint(b).map_err(e)?)
         }
-        tp::DATE | tp::NEWDATE => {
-            Value::Temporal(value::packed_time(value::uint(b).map_err(e)?, 0, true))
-        }
-        tp::DATETIME | tp::TIMESTAMP => Value::Temporal(value::packed_time(
-            value::uint(b).map_err(e)?,
-            fsp(ft),
-            false,
-        )),
-        tp::DURATION => Value::Temporal(value::duration(value::int(b).map_err(e)?, fsp(ft))),
-        tp::ENUM => enum_value(ft, value::uint(b).map_err(e)?),
-        tp::SET => Value::Text(set_names(ft, value::uint(b).map_err(e)?)),
-        tp::BIT => Value::Binary(bit_bytes(ft, value::uint(b).map_err(e)?)),
-        tp::JSON => Value::Json(value::json(b).map_err(e)?),
+        tp::DURATION => Datum::Duration(value::int(b).map_err(e)?),
+        tp::JSON => Datum::Json(b.to_vec()),
         tp::VECTOR_F32 => {
             let n = b
                 .get(..4)
                 .map(|x| u32::from_le_bytes([x[0], x[1], x[2], x[3]]) as usize);
             match n {
-                Some(n) if b.len() == 4 + 4 * n => {
-                    let xs: Vec<f32> = b[4..]
+                Some(n) if b.len() == 4 + 4 * n => Datum::VectorF32(
+                    b[4..]
                         .chunks_exact(4)
                         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                        .collect();
-                    Value::Vector(vector_text(&xs))
-                }
+                        .collect(),
+                ),
                 _ => return Err(format!("vector cell of {} bytes", b.len())),
             }
         }
-        t if is_string_type(t) => char_value(ft, b),
+        t if is_string_type(t) => Datum::Bytes(b.to_vec()),
         t => return Err(format!("column type {t} is not supported")),
-    })
+    };
+    from_datum(ft, d)
 }
 
 fn enum_value(ft: &FieldType, idx: u64) -> Value {
@@ -326,7 +314,7 @@ pub fn from_datum(ft: &FieldType, d: Datum) -> Result<Value, String> {
         },
         (tp::JSON, Datum::Json(j)) => Value::Json(value::json(&j).map_err(|e| e.0)?),
         (tp::VECTOR_F32, Datum::VectorF32(xs)) => Value::Vector(vector_text(&xs)),
-        (t, Datum::Bytes(b)) if is_string_type(t) || t == tp::JSON => char_value(ft, &b),
+        (t, Datum::Bytes(b)) if is_string_type(t) || t == tp::JSON => char_value(ft, b),
         (t, d) => return Err(format!("column type {t} holds {d:?}")),
     })
 }
@@ -379,7 +367,7 @@ pub fn origin_default(c: &ColumnInfo) -> Value {
             Value::Temporal(text)
         }
         tp::JSON => Value::Json(text),
-        _ => char_value(ft, text.as_bytes()),
+        _ => char_value(ft, text.into_bytes()),
     }
 }
 
