@@ -17,9 +17,12 @@ pub enum ManifestCommand {
     /// Replay a MANIFEST to the final version: every column family with its live files per level
     /// (sizes, key ranges, sequence ranges, file checksums), blob files and tracked WALs.
     #[command(
-        after_help = "Given a directory, the MANIFEST its CURRENT file names is read. Damaged records are\n\
-skipped and reported with their byte offsets (exit code 1); an edit that does not decode is not applied.\n\n\
-Examples:\n  rockrescue manifest dump /var/lib/rocksdb/db\n  rockrescue manifest dump db/MANIFEST-000005 --json --edits | jq '.edits | length'"
+        after_help = "Given a directory, the MANIFEST its CURRENT file names is read. Damaged\n\
+records are skipped and reported with their byte offsets (exit code 1); an edit\n\
+that does not decode is not applied.\n\n\
+Examples:\n  rockrescue manifest dump /var/lib/rocksdb/db\n  \
+rockrescue manifest dump db/MANIFEST-000005 --json --edits \\\n    \
+| jq '.edits | length'"
     )]
     Dump(DumpArgs),
 }

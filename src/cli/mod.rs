@@ -88,3 +88,48 @@ pub fn run() -> i32 {
         Command::Tidb(c) => tidb::run(c),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every command and subcommand, depth first.
+    fn all_commands(c: &clap::Command, out: &mut Vec<clap::Command>) {
+        out.push(c.clone());
+        for s in c.get_subcommands() {
+            all_commands(s, out);
+        }
+    }
+
+    /// The hand-formatted parts of `--help` (the text after the options) are laid out for an
+    /// 80-column terminal: clap re-wraps a longer line mid-sentence and breaks the layout.
+    #[test]
+    fn formatted_help_fits_80_columns() {
+        let mut cmds = Vec::new();
+        all_commands(&Cli::command(), &mut cmds);
+        assert!(cmds.len() > 10);
+        for c in cmds {
+            let Some(text) = c.get_after_help().map(|t| t.to_string()) else {
+                continue;
+            };
+            for line in text.lines() {
+                assert!(
+                    line.chars().count() <= 80,
+                    "`{}` after-help line is {} columns wide: {line}",
+                    c.get_name(),
+                    line.chars().count()
+                );
+            }
+            // And clap, rendering for 80 columns, keeps every line as written.
+            let rendered = c.clone().term_width(80).render_long_help().to_string();
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                assert!(
+                    rendered.lines().any(|r| r.trim_end() == line.trim_end()),
+                    "`{}` help re-wraps: {line}",
+                    c.get_name()
+                );
+            }
+        }
+    }
+}

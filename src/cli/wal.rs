@@ -13,14 +13,19 @@ use super::{Format, EXIT_DAMAGE, EXIT_ERROR, EXIT_OK};
 #[derive(Subcommand)]
 pub enum WalCommand {
     /// Print every operation of a write-ahead log in log order, going on past damaged records.
-    #[command(
-        after_help = "The jsonl format is one operation per line:\n  {\"seq\":<u64|null>,\"cf\":<id>,\"type\":\"put|delete|single_delete|merge|range_delete|blob_index|entity|timed_put|log_data|noop|begin_prepare|end_prepare|commit|rollback|...\",\"key\":\"<hex>\",\"value\":\"<hex>\"}\n\
-seq is null for operations that take no sequence number (markers, log data); a range_delete's key is its\n\
-start and its value the exclusive end; end_prepare/commit/rollback carry their xid as the value.\n\
-Damaged records are skipped and reported on stderr with their byte offsets (exit code 1); a torn tail\n\
-(a write that never finished) is reported the same way. Compressed WALs (wal_compression=zstd) are read.\n\n\
-Examples:\n  rockrescue wal dump /var/lib/rocksdb/000123.log | head\n  rockrescue wal dump 000123.log --format jsonl > ops.jsonl"
-    )]
+    #[command(after_help = "The jsonl format is one operation per line:\n  \
+{\"seq\":<u64|null>,\"cf\":<id>,\"type\":\"<type>\",\"key\":\"<hex>\",\"value\":\"<hex>\"}\n\
+with <type> one of put, delete, single_delete, merge, range_delete, blob_index,\n\
+entity, timed_put, log_data, noop, begin_prepare, end_prepare, commit,\n\
+rollback...\n\
+seq is null for operations that take no sequence number (markers, log data); a\n\
+range_delete's key is its start and its value the exclusive end;\n\
+end_prepare/commit/rollback carry their xid as the value.\n\
+Damaged records are skipped and reported on stderr with their byte offsets (exit\n\
+code 1); a torn tail (a write that never finished) is reported the same way.\n\
+Compressed WALs (wal_compression=zstd) are read.\n\n\
+Examples:\n  rockrescue wal dump /var/lib/rocksdb/000123.log | head\n  \
+rockrescue wal dump 000123.log --format jsonl > ops.jsonl")]
     Dump(DumpArgs),
 }
 
