@@ -286,3 +286,153 @@ fn tidb_export_refuses_a_directory_without_rocksdb_files() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no RocksDB files"));
 }
+
+/// Nothing is ever written onto an input: an output or temporary directory inside, equal to, or
+/// holding an input is refused with exit 2 before anything is created.
+#[test]
+fn outputs_on_an_input_are_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let db = t.path().join("db");
+    std::fs::create_dir_all(&db).unwrap();
+    for e in
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/db/multi-cf")).unwrap()
+    {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, db.join(p.file_name().unwrap())).unwrap();
+    }
+    let before: Vec<_> = std::fs::read_dir(&db).unwrap().collect();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let sst = std::fs::read_dir(&db)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "sst"))
+        .unwrap();
+    let cases: Vec<Vec<String>> = vec![
+        vec!["salvage".into(), s(&db), "--out".into(), s(&db)],
+        vec!["salvage".into(), s(&db), "--out".into(), s(&db.join("out"))],
+        vec!["salvage".into(), s(&db), "--out".into(), s(t.path())],
+        vec![
+            "salvage".into(),
+            s(&db),
+            "--out".into(),
+            s(&t.path().join("ok")),
+            "--tmp-dir".into(),
+            s(&db.join("tmp")),
+        ],
+        vec![
+            "tidb".into(),
+            "export".into(),
+            s(&db),
+            "--out".into(),
+            s(&db.join("x")),
+        ],
+        vec![
+            "tidb".into(),
+            "export".into(),
+            s(&db),
+            "--out".into(),
+            s(&t.path().join("ok2")),
+            "--tmp-dir".into(),
+            s(&db),
+        ],
+        vec![
+            "sst".into(),
+            "salvage".into(),
+            s(&sst),
+            "--out".into(),
+            s(&db),
+        ],
+        vec![
+            "sst".into(),
+            "salvage".into(),
+            s(&db),
+            "--out".into(),
+            s(&db.join("r")),
+        ],
+        vec![
+            "sst".into(),
+            "dump".into(),
+            s(&sst),
+            "--report".into(),
+            s(&sst),
+        ],
+        vec![
+            "sst".into(),
+            "verify".into(),
+            s(&db),
+            "--report".into(),
+            s(&db.join("r.json")),
+        ],
+    ];
+    for args in cases {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = rockrescue(&a);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("refusing to use"), "{args:?}: {err}");
+        assert_eq!(
+            std::fs::read_dir(&db).unwrap().count(),
+            before.len(),
+            "{args:?} wrote into the input"
+        );
+    }
+    assert!(!t.path().join("ok").exists() && !t.path().join("ok2").exists());
+    // Through a symbolic link to the input: still refused.
+    #[cfg(unix)]
+    {
+        let link = t.path().join("link");
+        std::os::unix::fs::symlink(&db, &link).unwrap();
+        let o = rockrescue(&["salvage", &s(&db), "--out", &s(&link.join("o"))]);
+        assert_eq!(o.status.code(), Some(2));
+    }
+    // Beside the input is fine.
+    let o = rockrescue(&["salvage", &s(&db), "--out", &s(&t.path().join("rescued"))]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// A table without checksums proves nothing: UNVERIFIED, counted apart, exit 0 when nothing else is
+/// wrong; with a damaged table beside it the exit code is 1.
+#[test]
+fn verify_says_unverified_for_tables_without_checksums() {
+    let t = "corpus/sst/fv7-nochecksum-none-4k.sst";
+    let o = rockrescue(&["sst", "verify", t]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.starts_with("UNVERIFIED (no checksums) "), "{out}");
+    assert!(
+        out.contains("1 files: 0 ok, 1 unverified (no checksums); "),
+        "{out}"
+    );
+    assert!(!out.contains("\nOK "));
+    let o = rockrescue(&["sst", "verify", "--json", t, TABLE]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["files"][0]["status"], "unverified");
+    assert_eq!(v["files"][1]["status"], "ok");
+    assert_eq!(v["totals"]["unverified"], 1);
+    assert_eq!(v["totals"]["ok"], 1);
+    assert_eq!(o.status.code(), Some(0));
+
+    // The salvage report says the same.
+    let d = tempfile::tempdir().unwrap();
+    let o = rockrescue(&["sst", "salvage", t, "--out", d.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).starts_with("UNVERIFIED (no checksums) "));
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.path().join("damage-report.json")).unwrap())
+            .unwrap();
+    assert_eq!(r["files"][0]["status"], "unverified");
+    assert_eq!(r["totals"]["unverified"], 1);
+
+    // Beside a damaged table: exit 1.
+    let mut bad = std::fs::read(TABLE).unwrap();
+    bad[100] ^= 1;
+    let p = d.path().join("bad.sst");
+    std::fs::write(&p, bad).unwrap();
+    let o = rockrescue(&["sst", "verify", t, p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+}

@@ -287,3 +287,164 @@ fn builtin_merge_operator_from_options_is_applied() {
     }
     assert!(checked > 5);
 }
+
+fn sst_corpus(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus/sst")
+        .join(name)
+}
+
+/// A directory holding one table (no MANIFEST): salvage reads it as the default column family.
+fn dir_with_table(bytes: &[u8]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("000001.sst"), bytes).unwrap();
+    dir
+}
+
+fn lines(out: &Path, cf: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(out.join(format!("{cf}.jsonl")))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Keys from a table written without checksums carry "unverified"; keys from a checksummed one
+/// never do.
+#[test]
+fn entries_no_checksum_vouches_for_are_marked_unverified() {
+    let bytes = std::fs::read(sst_corpus("fv7-nochecksum-none-4k.sst")).unwrap();
+    let dir = dir_with_table(&bytes);
+    let (out, rep) = run_report(dir.path());
+    let got = lines(out.path(), "default");
+    assert_eq!(got.len(), 400);
+    assert!(
+        got.iter().all(|v| v["unverified"] == true),
+        "every key unverified"
+    );
+    assert_eq!(
+        rep.tables[0].status,
+        rockrescue::sst::report::Status::Unverified
+    );
+
+    let bytes = std::fs::read(sst_corpus("fv5-range-del-flush.sst")).unwrap();
+    let dir = dir_with_table(&bytes);
+    let (out, _) = run_report(dir.path());
+    let got = lines(out.path(), "default");
+    assert!(!got.is_empty());
+    assert!(got.iter().all(|v| v.get("unverified").is_none()));
+}
+
+/// A range-deletion block that lost a byte: the keys its tombstones deleted come back (nothing can
+/// hide them any more), so every one of them must be marked suspect, and the report must bound the
+/// keys the lost tombstones could cover.
+#[test]
+fn lost_range_deletion_block_makes_covered_keys_suspect() {
+    let path = sst_corpus("fv5-range-del-flush.sst");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let h = rockrescue::sst::Table::open(&bytes, &path)
+        .unwrap()
+        .range_del_handle()
+        .unwrap();
+    bytes[h.offset as usize + 2] ^= 0x40;
+    // RocksDB's view of the table: point versions and tombstones (corpus expectation).
+    let exp = std::fs::read_to_string(sst_corpus("fv5-range-del-flush.expected.jsonl")).unwrap();
+    let mut seq_of: BTreeMap<String, u64> = BTreeMap::new();
+    let mut tombs: Vec<(Vec<u8>, Vec<u8>, u64)> = Vec::new();
+    for l in exp.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        let key = v["key"].as_str().unwrap().to_string();
+        let seq = v["seq"].as_u64().unwrap();
+        if v["type"] == "range_delete" {
+            let end = hex::decode(v["value"].as_str().unwrap()).unwrap();
+            tombs.push((hex::decode(&key).unwrap(), end, seq));
+        } else {
+            let e = seq_of.entry(key).or_insert(0);
+            *e = (*e).max(seq);
+        }
+    }
+    let dir = dir_with_table(&bytes);
+    let (out, rep) = run_report(dir.path());
+    let got = salvaged(out.path(), "default");
+    let mut resurrected = 0;
+    for (key, (_, suspect)) in &got {
+        let k = hex::decode(key).unwrap();
+        let seq = seq_of[key];
+        let deleted = tombs
+            .iter()
+            .any(|(s, e, ts)| s <= &k && &k < e && *ts > seq);
+        if deleted {
+            resurrected += 1;
+            assert!(
+                suspect,
+                "{key} was deleted by a lost tombstone but is not suspect"
+            );
+        }
+    }
+    assert!(
+        resurrected > 10,
+        "the damage must bring deleted keys back ({resurrected})"
+    );
+    let t = &rep.tables[0];
+    let r = t
+        .damaged
+        .iter()
+        .find(|r| r.kind == "range-del")
+        .expect("the range-deletion block is reported");
+    assert!(r.lost_keys.is_some(), "the keys it could cover are bounded");
+}
+
+/// A LevelDB directory whose MANIFEST lists no table, beside a complete table made after the
+/// MANIFEST's last edit (a flush whose edit never reached it; its log is gone): the table is read,
+/// and the state equals what LevelDB was given (corpus/gen-leveldb-newer.cc).
+#[test]
+fn a_table_newer_than_the_manifest_is_read() {
+    let dir = corpus().join("leveldb-newer");
+    let (out, rep) = run_report(&dir);
+    let expected: BTreeMap<String, String> =
+        std::fs::read_to_string(corpus().join("leveldb-newer.expected.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    v["key"].as_str().unwrap().into(),
+                    v["value"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+    let got: BTreeMap<String, String> = salvaged(out.path(), "default")
+        .into_iter()
+        .map(|(k, (v, suspect))| {
+            assert!(!suspect);
+            (k, v)
+        })
+        .collect();
+    assert_eq!(got.len(), 288);
+    assert_eq!(got, expected);
+    assert!(
+        rep.notes
+            .iter()
+            .any(|n| n.contains("newer than its last edit")),
+        "{:?}",
+        rep.notes
+    );
+
+    // An older table the MANIFEST does not list is still an orphan, skipped.
+    let copy = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, copy.path().join(p.file_name().unwrap())).unwrap();
+    }
+    std::fs::copy(
+        sst_corpus("leveldb-snappy-bloom.sst"),
+        copy.path().join("000001.ldb"),
+    )
+    .unwrap();
+    let (out, rep) = run_report(copy.path());
+    assert!(rep
+        .notes
+        .iter()
+        .any(|n| n.contains("000001.ldb is not a live table (orphan): skipped")));
+    assert_eq!(salvaged(out.path(), "default").len(), 288);
+}

@@ -6,22 +6,27 @@ use std::path::PathBuf;
 use clap::Args;
 
 use rockrescue::lsm::{check_dir, Severity};
-use rockrescue::sst::verify::Status;
 
 use super::{EXIT_DAMAGE, EXIT_ERROR, EXIT_OK};
 
 #[derive(Args)]
-#[command(
-    after_help = "Checks, in order: CURRENT names a readable MANIFEST (else the newest MANIFEST is used);\n\
-the MANIFEST replays without damage; every live table exists with its recorded size, passes a full audit\n\
-(every block checksum, decompression, key order), matches its whole-file checksum when one is recorded,\n\
-and holds keys and sequence numbers within its recorded bounds; levels 1+ are sorted and do not overlap;\n\
-no table is live twice; live blob files exist; orphan tables and blob files are listed; every WAL still to be\n\
-replayed reads cleanly and its sequence numbers follow the previous one's; the newest OPTIONS file names\n\
-the same column families and comparators. The directory is only read.\n\n\
+#[command(after_help = "Checks, in order:\n\
+  - CURRENT names a readable MANIFEST (else the newest MANIFEST is used);\n\
+  - the MANIFEST replays without damage;\n\
+  - every live table exists with its recorded size, passes a full audit (every\n\
+    block checksum, decompression, key order), matches its whole-file checksum\n\
+    when one is recorded, and holds keys and sequence numbers within its\n\
+    recorded bounds;\n\
+  - levels 1+ are sorted and do not overlap; no table is live twice;\n\
+  - live blob files exist; orphan tables and blob files are listed;\n\
+  - every WAL still to be replayed reads cleanly and its sequence numbers follow\n\
+    the previous one's;\n\
+  - the newest OPTIONS file names the same column families and comparators.\n\
+The directory is only read.\n\n\
 Exit codes: 0 = clean, 1 = errors found, 2 = usage or I/O error.\n\n\
-Examples:\n  rockrescue check /var/lib/rocksdb/db\n  rockrescue check /mnt/image/tikv/db --json | jq '.findings[] | select(.severity == \"error\")'"
-)]
+Examples:\n  rockrescue check /var/lib/rocksdb/db\n  \
+rockrescue check /mnt/image/tikv/db --json \\\n    \
+| jq '.findings[] | select(.severity == \"error\")'")]
 pub struct CheckArgs {
     /// The database directory.
     dir: PathBuf,
@@ -61,12 +66,7 @@ pub fn run(a: &CheckArgs) -> i32 {
         let _ = serde_json::to_writer_pretty(&mut o, &r);
         let _ = writeln!(o);
     } else {
-        let what = match r.status {
-            Status::Ok => "OK",
-            Status::Damaged => "DAMAGED",
-            Status::Unreadable => "UNREADABLE",
-            Status::Unsupported => "UNSUPPORTED",
-        };
+        let what = r.status.label();
         let _ = writeln!(o, "{what:<11} {}", r.dir);
         if let Some(m) = &r.manifest {
             let _ = writeln!(o, "manifest    {m}");
@@ -105,8 +105,9 @@ pub fn run(a: &CheckArgs) -> i32 {
         let _ = writeln!(o, "{errors} errors, {warnings} warnings");
     }
     let _ = o.flush();
-    match r.status {
-        Status::Ok => EXIT_OK,
-        _ => EXIT_DAMAGE,
+    if r.status.is_clean() {
+        EXIT_OK
+    } else {
+        EXIT_DAMAGE
     }
 }

@@ -16,13 +16,31 @@ enum Format {
 }
 
 #[derive(Args)]
-#[command(
-    after_help = "Writes, in OUT:\n  <cf>.jsonl          the final visible state of each column family in key order:\n                      {\"key\":\"<hex>\",\"value\":\"<hex>\"}, with \"merge_operands\":[...] (unresolved, oldest first;\n                      \"value\" is the base value or null), \"blob_index\":true (value is the BlobDB index,\n                      not resolved yet), \"suspect\":true (the key lies in a lost key range of a damaged\n                      block, or is older than a damaged WAL record, so a newer version may be lost)\n  damage-report.json  every table's damage report (the `sst salvage` model), every WAL's problems\n\n\
-Sources: the live tables the MANIFEST lists and the WALs still to be replayed; without a usable\nMANIFEST, every table in the directory (each in the column family its properties name) and every WAL.\n\
-Sequence numbers order everything; range deletions, deletes and single deletes are applied.\n\
-Memory is bounded: versions are sorted in runs spilled to OUT/.rockrescue-runs and merged.\n\n\
-Examples:\n  rockrescue salvage /mnt/broken/db --out rescued/\n  rockrescue salvage db/ --out rescued/ --format csv"
-)]
+#[command(after_help = "Writes, in OUT:\n\
+  <cf>.jsonl          the final visible state of each column family, in key\n\
+                      order: {\"key\":\"<hex>\",\"value\":\"<hex>\"}, with\n\
+                      \"merge_operands\":[...]  unresolved operands, oldest\n\
+                          first (\"value\" is the base value or null);\n\
+                      \"blob_index\":true  the value is a BlobDB index not\n\
+                          resolved yet;\n\
+                      \"suspect\":true  the key lies in a lost key range of a\n\
+                          damaged block or lost range deletion, or is older\n\
+                          than a damaged WAL record: a newer version may be\n\
+                          lost;\n\
+                      \"unverified\":true  the value comes from a table or\n\
+                          block no checksum vouches for\n\
+  damage-report.json  every table's damage report (the `sst salvage` model),\n\
+                      every WAL's problems\n\n\
+Sources: the live tables the MANIFEST lists, tables newer than the MANIFEST's\n\
+last edit, and the WALs still to be replayed; without a usable MANIFEST, every\n\
+table in the directory (each in the column family its properties name) and\n\
+every WAL. Sequence numbers order everything; range deletions, deletes and\n\
+single deletes are applied.\n\n\
+Memory is bounded: versions are sorted in runs spilled to a temporary directory\n\
+(--tmp-dir, default OUT) and merged. Neither OUT nor --tmp-dir may lie inside\n\
+the database directory (or contain it): nothing is written onto the input.\n\n\
+Examples:\n  rockrescue salvage /mnt/broken/db --out rescued/\n  \
+rockrescue salvage db/ --out rescued/ --format csv --tmp-dir /scratch")]
 pub struct SalvageArgs {
     /// The database directory (only read).
     dir: PathBuf,
@@ -39,6 +57,10 @@ pub struct SalvageArgs {
     /// Memory for sorting before spilling to disk, in MiB.
     #[arg(long, default_value_t = 256)]
     memory_mb: usize,
+    /// Directory for the sorted runs that outgrow --memory-mb (a `.rockrescue-runs` directory is
+    /// made inside it and removed at the end); default: OUT. Never inside the input.
+    #[arg(long, value_name = "DIR")]
+    tmp_dir: Option<PathBuf>,
     /// Also write the salvaged state into a new RocksDB database at this path, through RocksDB
     /// itself (needs a build with `--features to-rocksdb`).
     #[arg(long, value_name = "NEWDB")]
@@ -57,7 +79,14 @@ pub fn run(a: &SalvageArgs) -> i32 {
         },
         memory_budget: a.memory_mb.max(1) << 20,
         include_orphans: a.include_orphans,
+        tmp_dir: a.tmp_dir.clone(),
     };
+    if let Some(new_db) = &a.to_rocksdb {
+        if let Err(e) = rockrescue::io::ensure_outside_inputs("new database", new_db, &[&a.dir]) {
+            eprintln!("rockrescue: {e}");
+            return EXIT_ERROR;
+        }
+    }
     let rep = match salvage_db(&a.dir, &a.out, &opts) {
         Ok(r) => r,
         Err(e) => {

@@ -27,30 +27,43 @@ pub enum SstCommand {
     Info(FileArgs),
     /// List every block in file order with its kind, compression and checksum verdict (and the
     /// gaps between blocks: padding or bytes no block accounts for).
-    #[command(
-        after_help = "Examples:\n  rockrescue sst layout 000042.sst\n  rockrescue sst layout 000042.sst --json | jq '.[] | select(.ok == false)'"
-    )]
+    #[command(after_help = "Examples:\n  rockrescue sst layout 000042.sst\n  \
+rockrescue sst layout 000042.sst --json | jq '.[] | select(.ok == false)'")]
     Layout(FileArgs),
     /// Audit checksums of every block of every table (directories are walked for *.sst and *.ldb).
     #[command(
         after_help = "Exit codes: 0 = all clean, 1 = damage found, 2 = usage or I/O error.\n\n\
-Examples:\n  rockrescue sst verify /var/lib/rocksdb/db\n  rockrescue sst verify --deep 000042.sst 000043.sst\n  rockrescue sst verify --json db/ > audit.json"
+Examples:\n  rockrescue sst verify /var/lib/rocksdb/db\n  \
+rockrescue sst verify --deep 000042.sst 000043.sst\n  \
+rockrescue sst verify --json db/ > audit.json"
     )]
     Verify(VerifyArgs),
     /// Print every entry in file order (points, then range tombstones).
-    #[command(
-        after_help = "The jsonl format is one object per line:\n  {\"key\":\"<hex user key>\",\"seq\":<u64>,\"type\":\"put|delete|single_delete|merge|range_delete|blob_index|entity|...\",\"value\":\"<hex>\"}\n\
-A range_delete's value is its (exclusive) end key. Damaged blocks are skipped and reported on stderr (exit code 1);\nwhere the index is gone, blocks are carved out of the raw bytes (see `sst salvage`).\n\n\
-Examples:\n  rockrescue sst dump 000042.sst | head\n  rockrescue sst dump 000042.sst --format jsonl > entries.jsonl"
-    )]
+    #[command(after_help = "The jsonl format is one object per line:\n  \
+{\"key\":\"<hex user key>\",\"seq\":<u64>,\"type\":\"<type>\",\"value\":\"<hex>\"}\n\
+with <type> one of put, delete, single_delete, merge, range_delete, blob_index,\n\
+entity...\n\
+A range_delete's value is its (exclusive) end key. Damaged blocks are skipped\n\
+and reported on stderr (exit code 1); where the index is gone, blocks are carved\n\
+out of the raw bytes (see `sst salvage`).\n\n\
+Examples:\n  rockrescue sst dump 000042.sst | head\n  \
+rockrescue sst dump 000042.sst --format jsonl > entries.jsonl")]
     Dump(DumpArgs),
     /// Recover every entry of every intact block of damaged tables, carving blocks out of the raw
     /// bytes where the footer or index is gone, and write a damage report.
-    #[command(
-        after_help = "Writes, in --out DIR:\n  <name>.jsonl        the recovered entries of each table (same lines as `sst dump --format jsonl`;\n                      entries from blocks no checksum vouches for carry \"unverified\":true)\n  damage-report.json  per file: status, blocks, entries recovered vs expected, and every damaged\n                      byte range with its error and the keys it held (format-specs/damage-report.md)\n\n\
-The input files are only read. Exit codes: 0 = nothing damaged, 1 = damage found (entries recovered\nas far as possible), 2 = usage or I/O error.\n\n\
-Examples:\n  rockrescue sst salvage /mnt/broken/000042.sst --out rescued/\n  rockrescue sst salvage /mnt/broken/db --out rescued/ && jq '.files[] | {path, status}' rescued/damage-report.json"
-    )]
+    #[command(after_help = "Writes, in --out DIR:\n\
+  <name>.jsonl        the recovered entries of each table (same lines as\n\
+                      `sst dump --format jsonl`; entries from blocks no\n\
+                      checksum vouches for carry \"unverified\":true)\n\
+  damage-report.json  per file: status, blocks, entries recovered vs expected,\n\
+                      and every damaged byte range with its error and the keys\n\
+                      it held (format-specs/damage-report.md)\n\n\
+The input files are only read, and --out may not lie inside an input.\n\
+Exit codes: 0 = nothing damaged, 1 = damage found (entries recovered as far as\n\
+possible), 2 = usage or I/O error.\n\n\
+Examples:\n  rockrescue sst salvage /mnt/broken/000042.sst --out rescued/\n  \
+rockrescue sst salvage /mnt/broken/db --out rescued/ \\\n    \
+&& jq '.files[] | {path, status}' rescued/damage-report.json")]
     Salvage(SalvageArgs),
 }
 
@@ -364,17 +377,19 @@ struct VerifySummary<'a> {
 
 #[derive(Serialize, Default)]
 struct Totals {
-    files: u64,
-    ok: u64,
-    damaged: u64,
-    unreadable: u64,
-    unsupported: u64,
+    #[serde(flatten)]
+    files: rockrescue::sst::report::Totals,
     blocks: u64,
     bad_blocks: u64,
     bytes: u64,
 }
 
 fn verify_cmd(a: &VerifyArgs) -> i32 {
+    if let Some(p) = &a.report {
+        if let Err(c) = refuse_on_inputs("report file", p, &a.paths) {
+            return c;
+        }
+    }
     let files = match collect_tables(&a.paths) {
         Ok(f) => f,
         Err(e) => {
@@ -413,20 +428,13 @@ fn verify_cmd(a: &VerifyArgs) -> i32 {
     let mut t = Totals::default();
     let mut io_error = false;
     for v in &verdicts {
-        t.files += 1;
+        t.files.add(v.status);
         t.blocks += v.blocks_total;
         t.bad_blocks += v.blocks_bad;
         t.bytes += v.size;
-        match v.status {
-            Status::Ok => t.ok += 1,
-            Status::Damaged => t.damaged += 1,
-            Status::Unreadable => {
-                t.unreadable += 1;
-                io_error |= v.issues.iter().any(|i| i.what == "file");
-            }
-            Status::Unsupported => t.unsupported += 1,
-        }
+        io_error |= v.status == Status::Unreadable && v.issues.iter().any(|i| i.what == "file");
     }
+    let all_clean = t.files.all_clean();
     if a.json {
         print_json(&VerifySummary {
             files: &verdicts,
@@ -435,12 +443,7 @@ fn verify_cmd(a: &VerifyArgs) -> i32 {
     } else {
         let mut o = BufWriter::new(io::stdout().lock());
         for v in &verdicts {
-            let what = match v.status {
-                Status::Ok => "OK",
-                Status::Damaged => "DAMAGED",
-                Status::Unreadable => "UNREADABLE",
-                Status::Unsupported => "UNSUPPORTED",
-            };
+            let what = v.status.label();
             let extra = match (v.format_version, v.checksum_type) {
                 (Some(fv), Some(c)) => format!("fv{fv} {c}, {} blocks", v.blocks_total),
                 _ => String::new(),
@@ -478,8 +481,10 @@ fn verify_cmd(a: &VerifyArgs) -> i32 {
         }
         let _ = writeln!(
             o,
-            "{} files: {} ok, {} damaged, {} unreadable, {} unsupported; {} blocks checked, {} bad",
-            t.files, t.ok, t.damaged, t.unreadable, t.unsupported, t.blocks, t.bad_blocks
+            "{}; {} blocks checked, {} bad",
+            t.files.line(),
+            t.blocks,
+            t.bad_blocks
         );
     }
     if files.is_empty() {
@@ -504,7 +509,7 @@ fn verify_cmd(a: &VerifyArgs) -> i32 {
     }
     if io_error {
         EXIT_ERROR
-    } else if verdicts.iter().all(|v| v.status == Status::Ok) {
+    } else if all_clean {
         EXIT_OK
     } else {
         EXIT_DAMAGE
@@ -520,6 +525,11 @@ fn escaped_hex(h: &str) -> String {
 }
 
 fn dump(a: &DumpArgs) -> i32 {
+    if let Some(p) = &a.report {
+        if let Err(c) = refuse_on_inputs("report file", p, std::slice::from_ref(&a.file)) {
+            return c;
+        }
+    }
     let src = match open_or_report(&a.file) {
         Ok(s) => s,
         Err(c) => return c,
@@ -577,11 +587,8 @@ struct DamageReport<'a> {
 
 #[derive(Serialize, Default)]
 struct ReportTotals {
-    files: u64,
-    ok: u64,
-    damaged: u64,
-    unreadable: u64,
-    unsupported: u64,
+    #[serde(flatten)]
+    files: rockrescue::sst::report::Totals,
     entries_recovered: u64,
     entries_unverified: u64,
     damaged_regions: u64,
@@ -591,13 +598,7 @@ struct ReportTotals {
 fn totals(reports: &[FileReport]) -> ReportTotals {
     let mut t = ReportTotals::default();
     for r in reports {
-        t.files += 1;
-        match r.status {
-            Status::Ok => t.ok += 1,
-            Status::Damaged => t.damaged += 1,
-            Status::Unreadable => t.unreadable += 1,
-            Status::Unsupported => t.unsupported += 1,
-        }
+        t.files.add(r.status);
         t.entries_recovered += r.entries.recovered;
         t.entries_unverified += r.entries.unverified;
         t.damaged_regions += r.damaged.len() as u64;
@@ -616,6 +617,18 @@ fn report_json(reports: &[FileReport]) -> String {
     serde_json::to_string_pretty(&r).expect("reports serialise") + "\n"
 }
 
+/// Refuse an output that would land on an input (exit 2), before anything is written.
+fn refuse_on_inputs<P: AsRef<Path>>(
+    role: &'static str,
+    out: &Path,
+    inputs: &[P],
+) -> Result<(), i32> {
+    rockrescue::io::ensure_outside_inputs(role, out, inputs).map_err(|e| {
+        eprintln!("rockrescue: {e}");
+        EXIT_ERROR
+    })
+}
+
 fn write_report(path: &Path, reports: &[FileReport]) -> Result<(), i32> {
     std::fs::write(path, report_json(reports)).map_err(|e| {
         eprintln!("rockrescue: writing {}: {e}", path.display());
@@ -624,7 +637,7 @@ fn write_report(path: &Path, reports: &[FileReport]) -> Result<(), i32> {
 }
 
 fn report_exit(reports: &[FileReport]) -> i32 {
-    if reports.iter().all(|r| r.status == Status::Ok) {
+    if reports.iter().all(|r| r.status.is_clean()) {
         EXIT_OK
     } else {
         EXIT_DAMAGE
@@ -668,6 +681,9 @@ fn salvage_one(path: &Path, out_path: &Path, opts: SalvageOptions) -> Result<Fil
 }
 
 fn salvage_cmd(a: &SalvageArgs) -> i32 {
+    if let Err(c) = refuse_on_inputs("output directory", &a.out, &a.paths) {
+        return c;
+    }
     let mut files = Vec::new();
     for p in &a.paths {
         if p.is_dir() {
@@ -761,12 +777,7 @@ fn salvage_cmd(a: &SalvageArgs) -> i32 {
 /// The short human summary of a salvage.
 fn print_summary(o: &mut dyn Write, reports: &[FileReport], outs: &[PathBuf]) {
     for (r, out) in reports.iter().zip(outs) {
-        let what = match r.status {
-            Status::Ok => "OK",
-            Status::Damaged => "DAMAGED",
-            Status::Unreadable => "UNREADABLE",
-            Status::Unsupported => "UNSUPPORTED",
-        };
+        let what = r.status.label();
         let expected = match r.entries.expected {
             Some(e) => format!(" of {e} expected"),
             None => String::new(),
@@ -824,7 +835,10 @@ fn print_summary(o: &mut dyn Write, reports: &[FileReport], outs: &[PathBuf]) {
     let t = totals(reports);
     let _ = writeln!(
         o,
-        "{} files: {} ok, {} damaged, {} unreadable, {} unsupported; {} entries recovered, {} damaged regions ({} bytes)",
-        t.files, t.ok, t.damaged, t.unreadable, t.unsupported, t.entries_recovered, t.damaged_regions, t.damaged_bytes
+        "{}; {} entries recovered, {} damaged regions ({} bytes)",
+        t.files.line(),
+        t.entries_recovered,
+        t.damaged_regions,
+        t.damaged_bytes
     );
 }

@@ -29,24 +29,34 @@ pub enum TidbCommand {
 }
 
 const EXPORT_HELP: &str = "Writes, in OUT (Dumpling's layout):\n\
-  <db>-schema-create.sql               CREATE DATABASE\n\
-  <db>.<table>-schema.sql              CREATE TABLE rebuilt from the table's schema\n\
-  <db>.<table>.000000000.csv|sql|jsonl the rows, in key order (more chunks with --file-size)\n\
-  dropped/                             dropped and truncated tables (with --include-dropped)\n\
-  report.json                          stores, divergence between them, per-table counts, pending\n\
-                                       locks, tables touched by damage (affected_tables)\n\
-  damage-report.json                   every store's per-file damage reports\n\n\
-CSV: a header line, fields separated by ',', strings in '\"' with backslash escapes, NULL as \\N;\n\
-loads with TiDB Lightning (backslash-escape = true, header = true) and with\n\
-  LOAD DATA INFILE 'f.csv' INTO TABLE t CHARACTER SET binary FIELDS TERMINATED BY ','\n\
-    ENCLOSED BY '\"' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' IGNORE 1 LINES;\n\
-TIMESTAMP values are in UTC (SQL files set time_zone; for CSV set time_zone = '+00:00').\n\n\
-Several DATADIRs are merged as replicas of one cluster: for every key the newest commit in any\n\
-store wins (a delete included); the report lists versions found in only some stores and\n\
-conflicting values at the same commit ts (the first DATADIR's value is used).\n\n\
+  <db>-schema-create.sql      CREATE DATABASE\n\
+  <db>.<table>-schema.sql     CREATE TABLE rebuilt from the table's schema\n\
+  <db>.<table>.000000000.csv  the rows, in key order (or .sql, .jsonl; more\n\
+                              chunks with --file-size-mb)\n\
+  dropped/                    dropped and truncated tables (--include-dropped)\n\
+  report.json                 stores, divergence between them, per-table\n\
+                              counts, pending locks, tables touched by damage\n\
+                              (affected_tables)\n\
+  damage-report.json          every store's per-file damage reports\n\n\
+CSV: a header line, fields separated by ',', strings in '\"' with backslash\n\
+escapes, NULL as \\N. This is MySQL's (Dumpling's) dialect, not RFC 4180:\n\
+readers such as Python's csv module misread it. It loads with TiDB Lightning\n\
+(backslash-escape = true, header = true) and with\n\
+  LOAD DATA INFILE 'f.csv' INTO TABLE t CHARACTER SET binary\n\
+    FIELDS TERMINATED BY ',' ENCLOSED BY '\"' ESCAPED BY '\\\\'\n\
+    LINES TERMINATED BY '\\n' IGNORE 1 LINES;\n\
+TIMESTAMP values are in UTC (SQL files set time_zone; for CSV set\n\
+time_zone = '+00:00').\n\n\
+Several DATADIRs are merged as replicas of one cluster: for every key the newest\n\
+commit in any store wins (a delete included); the report lists versions found\n\
+in only some stores and conflicting values at the same commit ts (the first\n\
+DATADIR's value is used).\n\n\
+Neither OUT nor --tmp-dir may lie inside a DATADIR (or contain one): nothing is\n\
+written onto the input.\n\n\
 Exit codes: 0 = clean, 1 = damage or data loss found, 2 = usage or I/O error.\n\n\
 Examples:\n  rockrescue tidb export /data/tikv1 /data/tikv2 /data/tikv3 --out rescued/\n  \
-rockrescue tidb export /data/tikv1 --out rescued/ --db shop --table orders --format sql";
+rockrescue tidb export /data/tikv1 --out rescued/ --db shop --table orders \\\n    \
+--format sql";
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
@@ -106,6 +116,10 @@ pub struct ExportArgs {
     /// Memory per store for sorting before spilling to disk, in MiB.
     #[arg(long, default_value_t = 256)]
     memory_mb: usize,
+    /// Directory for sorted runs and per-store spools (a `.rockrescue-tmp` directory is made
+    /// inside it and removed at the end); default: OUT. Never inside a DATADIR.
+    #[arg(long, value_name = "DIR")]
+    tmp_dir: Option<PathBuf>,
     /// Print the report as JSON instead of the summary.
     #[arg(long)]
     json: bool,
@@ -166,6 +180,7 @@ fn tmp_dir(base: Option<&Path>) -> PathBuf {
 fn go(
     dirs: &[PathBuf],
     out: Option<&Path>,
+    tmp: Option<&Path>,
     opts: &TidbExportOptions,
     progress: bool,
 ) -> Result<(TidbExportReport, Vec<rockrescue::tikv::store::StoreOutcome>), i32> {
@@ -183,7 +198,7 @@ fn go(
             }
         }
     };
-    let r = export(dirs, out, &tmp_dir(out), opts, &cb);
+    let r = export(dirs, out, &tmp_dir(tmp.or(out)), opts, &cb);
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -203,7 +218,7 @@ fn list(a: &ListArgs, tables: bool) -> i32 {
         include_dropped: a.include_dropped,
         ..TidbExportOptions::default()
     };
-    let (rep, _) = match go(&a.datadirs, None, &opts, !a.json) {
+    let (rep, _) = match go(&a.datadirs, None, None, &opts, !a.json) {
         Ok(r) => r,
         Err(c) => return c,
     };
@@ -294,7 +309,13 @@ fn run_export(a: &ExportArgs) -> i32 {
         },
         ..TidbExportOptions::default()
     };
-    let (rep, stores) = match go(&a.datadirs, Some(&a.out), &opts, !a.json) {
+    let (rep, stores) = match go(
+        &a.datadirs,
+        Some(&a.out),
+        a.tmp_dir.as_deref(),
+        &opts,
+        !a.json,
+    ) {
         Ok(r) => r,
         Err(c) => return c,
     };
@@ -434,6 +455,19 @@ fn summary(o: &mut impl Write, rep: &TidbExportReport, out: &Path) -> io::Result
             t.values_lost,
             t.row_errors + t.cell_errors,
             t.files.join(" ")
+        )?;
+    }
+    let unverified: Vec<String> = rep
+        .tables
+        .iter()
+        .filter(|t| t.unverified_rows > 0)
+        .map(|t| format!("{}.{} {}", t.db, t.table, t.unverified_rows))
+        .collect();
+    if !unverified.is_empty() {
+        writeln!(
+            o,
+            "unverified rows (no checksum vouches for their records): {}",
+            unverified.join(", ")
         )?;
     }
     if rep.pending_lock_count > 0 {

@@ -115,6 +115,9 @@ pub struct TableOutcome {
     /// Rows with a record in a lost key range of some store, or older than a damaged WAL record:
     /// their value may not be the newest.
     pub suspect_rows: u64,
+    /// Rows with a record that no checksum vouches for (from a table written with checksum type
+    /// none, or from a carved block): exported, but their bytes are not proven intact.
+    pub unverified_rows: u64,
     /// Rows deleted at the read ts (not exported).
     pub deleted_rows: u64,
     /// Rows whose committed value (in the default CF) no store holds.
@@ -580,6 +583,11 @@ pub fn export(
     opts: &TidbExportOptions,
     progress: &dyn Fn(Progress),
 ) -> io::Result<(TidbExportReport, Vec<StoreOutcome>)> {
+    // Nothing is written onto an input (crate::io::ensure_outside_inputs).
+    if let Some(o) = out {
+        crate::io::ensure_outside_inputs("output directory", o, datadirs)?;
+    }
+    crate::io::ensure_outside_inputs("temporary directory", tmp, datadirs)?;
     if let Some(o) = out {
         std::fs::create_dir_all(o)?;
     }
@@ -765,12 +773,14 @@ pub fn export(
                 Outcome::Row {
                     line,
                     suspect,
+                    unverified,
                     locked,
                     cell_errors,
                     ..
                 } => {
                     o.rows += 1;
                     o.suspect_rows += suspect as u64;
+                    o.unverified_rows += unverified as u64;
                     o.locked_rows += locked as u64;
                     o.cell_errors += cell_errors;
                     if let Some(w) = &mut target.writer {
@@ -906,6 +916,7 @@ enum Outcome {
         pid: i64,
         line: Vec<u8>,
         suspect: bool,
+        unverified: bool,
         locked: bool,
         cell_errors: u64,
     },
@@ -1012,6 +1023,7 @@ fn process(g: &KeyGroup, ctx: &Ctx<'_>) -> Processed {
                     Vec::new()
                 },
                 suspect: g.suspect,
+                unverified: g.unverified,
                 locked: !p.locks.is_empty(),
                 cell_errors,
             }

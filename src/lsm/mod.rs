@@ -39,7 +39,7 @@ pub struct Finding {
     pub severity: Severity,
     /// Stable identifier: current, manifest, missing_file, size_mismatch, table_damage,
     /// file_checksum, key_range, seq_range, level_overlap, duplicate_file, orphan_file,
-    /// missing_blob_file, wal_damage, wal_order, options.
+    /// missing_blob_file, wal_damage, wal_order, options, unverified.
     pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
@@ -169,6 +169,14 @@ fn check_table(
     }
     let v = verify::verify_bytes(bytes, &path, true);
     tc.status = v.status;
+    if v.status == Status::Unverified {
+        findings.push(finding(
+            Severity::Warning,
+            "unverified",
+            Some(&path),
+            "written with checksum type none: every block was read, but no checksum can prove it intact",
+        ));
+    }
     for i in &v.issues {
         let mut f = finding(
             if i.unsupported {
@@ -234,7 +242,7 @@ fn check_table(
             }
         }
     }
-    if findings.iter().any(|f| f.severity == Severity::Error) && tc.status == Status::Ok {
+    if findings.iter().any(|f| f.severity == Severity::Error) && tc.status.is_clean() {
         tc.status = Status::Damaged;
     }
     (tc, findings)
@@ -594,7 +602,8 @@ pub fn check_dir(dir: &Path, mut progress: impl FnMut(u64) + Send) -> CheckRepor
     report.status = if findings.iter().any(|f| f.severity == Severity::Error) {
         Status::Damaged
     } else {
-        Status::Ok
+        // Clean, but a table without checksums proves nothing: the directory is unverified too.
+        Status::Ok.unless_unverified(report.tables.iter().any(|t| t.status == Status::Unverified))
     };
     report.findings = findings;
     report

@@ -46,6 +46,8 @@ struct Version1 {
     seq: u64,
     vtype: u8,
     value: Vec<u8>,
+    /// No checksum vouches for it (a table with checksum type none, or a carved block).
+    unverified: bool,
 }
 
 impl Ord for Version1 {
@@ -66,7 +68,7 @@ fn write_version(w: &mut impl Write, v: &Version1) -> io::Result<()> {
     w.write_all(&(v.key.len() as u32).to_le_bytes())?;
     w.write_all(&v.key)?;
     w.write_all(&v.seq.to_le_bytes())?;
-    w.write_all(&[v.vtype])?;
+    w.write_all(&[v.vtype, v.unverified as u8])?;
     w.write_all(&(v.value.len() as u32).to_le_bytes())?;
     w.write_all(&v.value)
 }
@@ -82,7 +84,7 @@ fn read_version(r: &mut impl Read) -> io::Result<Option<Version1>> {
     r.read_exact(&mut key)?;
     let mut seq = [0u8; 8];
     r.read_exact(&mut seq)?;
-    let mut t = [0u8; 1];
+    let mut t = [0u8; 2];
     r.read_exact(&mut t)?;
     r.read_exact(&mut n)?;
     let mut value = vec![0u8; u32::from_le_bytes(n) as usize];
@@ -92,11 +94,15 @@ fn read_version(r: &mut impl Read) -> io::Result<Option<Version1>> {
         seq: u64::from_le_bytes(seq),
         vtype: t[0],
         value,
+        unverified: t[1] != 0,
     }))
 }
 
-/// User keys `[from, to]` a damaged block may have held (None = open end).
-type LostRange = (Option<Vec<u8>>, Option<Vec<u8>>);
+/// User keys `[from, to]` a damaged block may have held (None = open end), and the sequence number
+/// below which a surviving version is in doubt: `u64::MAX` for a lost data block (any version may
+/// have been superseded), the table's largest sequence number for a lost range-deletion block (its
+/// tombstones cannot cover anything newer).
+type LostRange = (Option<Vec<u8>>, Option<Vec<u8>>, u64);
 
 /// Sorted runs of one column family: an in-memory buffer spilled to temp files past a budget.
 struct Runs {
@@ -189,6 +195,9 @@ pub struct DbSalvageOptions {
     pub memory_budget: usize,
     /// Also read tables the MANIFEST does not list (always done when it is unusable).
     pub include_orphans: bool,
+    /// Where sorted runs spill (in a `.rockrescue-runs` directory made inside it); default: the
+    /// output directory.
+    pub tmp_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for DbSalvageOptions {
@@ -197,6 +206,7 @@ impl Default for DbSalvageOptions {
             format: SalvageFormat::Jsonl,
             memory_budget: 256 << 20,
             include_orphans: false,
+            tmp_dir: None,
         }
     }
 }
@@ -214,8 +224,11 @@ pub struct Resolved<'a> {
     pub blob_error: Option<&'a str>,
     /// The value is a wide-column entity.
     pub entity: bool,
-    /// In a lost key range of a damaged block, or older than a damaged WAL record.
+    /// In a lost key range of a damaged block, older than a lost range-deletion block that could
+    /// have covered it, or older than a damaged WAL record.
     pub suspect: bool,
+    /// The value (or an operand) comes from a table or block no checksum vouches for.
+    pub unverified: bool,
 }
 
 /// Where [`salvage_db_visit`] sends the final state: column family by column family, each key once,
@@ -243,7 +256,7 @@ impl StateSink for FileSink<'_> {
         let file_name = format!("{}.{ext}", sanitize(name));
         let mut w = BufWriter::new(File::create(self.out.join(&file_name))?);
         if self.format == SalvageFormat::Csv {
-            w.write_all(b"key,value,suspect,merge_operands\n")?;
+            w.write_all(b"key,value,suspect,merge_operands,unverified\n")?;
         }
         self.w = Some(w);
         Ok(file_name)
@@ -263,14 +276,20 @@ impl StateSink for FileSink<'_> {
 }
 
 /// Salvage the database in `dir` into `out`: one file per column family and the report.
+///
+/// Neither `out` nor the temporary directory may lie on the input: such a call is refused before
+/// anything is created ([`crate::io::ensure_outside_inputs`]).
 pub fn salvage_db(dir: &Path, out: &Path, opts: &DbSalvageOptions) -> io::Result<DbSalvageReport> {
+    let tmp_parent = opts.tmp_dir.as_deref().unwrap_or(out);
+    crate::io::ensure_outside_inputs("output directory", out, &[dir])?;
+    crate::io::ensure_outside_inputs("temporary directory", tmp_parent, &[dir])?;
     std::fs::create_dir_all(out)?;
     let mut sink = FileSink {
         out,
         format: opts.format,
         w: None,
     };
-    salvage_db_visit(dir, &out.join(".rockrescue-runs"), opts, &mut sink)
+    salvage_db_visit(dir, &tmp_parent.join(".rockrescue-runs"), opts, &mut sink)
 }
 
 /// Salvage the database in `dir`, handing the final state of every column family to `sink`.
@@ -306,13 +325,14 @@ pub fn salvage_db_visit(
         );
     }
     let mut names: BTreeMap<u32, String> = BTreeMap::new();
-    let mut live: BTreeMap<u64, u32> = BTreeMap::new();
+    // Live tables: file number -> (column family id, largest sequence number when recorded).
+    let mut live: BTreeMap<u64, (u32, Option<u64>)> = BTreeMap::new();
     let mut min_log = 0u64;
     if let Some(v) = &version {
         for cf in &v.column_families {
             names.insert(cf.id, cf.name.clone());
             for (_, f) in &cf.files {
-                live.insert(f.number, cf.id);
+                live.insert(f.number, (cf.id, f.largest_seqno));
             }
         }
         if manifest_ok {
@@ -344,10 +364,17 @@ pub fn salvage_db_visit(
         tombstones: Vec::new(),
         lost: Vec::new(),
     };
-    // Tables.
+    // Tables. A table the MANIFEST does not list is an orphan (skipped unless asked for), except
+    // when its file number is at or above the MANIFEST's next file number: it was made after the
+    // MANIFEST's last edit (a flush or compaction whose edit never reached it), so nothing the
+    // MANIFEST says can have made it obsolete (format-specs/manifest.md §5.6, step 7).
+    let next_file = version.as_ref().map_or(u64::MAX, |v| v.next_file_number);
     for (n, _, path) in files.iter().filter(|(_, e, _)| e == "sst" || e == "ldb") {
-        let listed = live.get(n).copied();
-        if manifest_ok && listed.is_none() && !opts.include_orphans {
+        let listed = live.get(n).map(|l| l.0);
+        let largest_seq = live.get(n).and_then(|l| l.1);
+        let orphan = manifest_ok && listed.is_none();
+        let newer = orphan && *n >= next_file;
+        if orphan && !newer && !opts.include_orphans {
             rep.notes.push(format!(
                 "{} is not a live table (orphan): skipped (--include-orphans reads it; its entries may be \
                  older than deletions that were compacted away)",
@@ -363,6 +390,25 @@ pub fn salvage_db_visit(
             }
         };
         let plan = Salvage::plan(src.bytes(), path);
+        if newer && !opts.include_orphans {
+            // Only a whole table: a torn one is most likely an unfinished compaction output, whose
+            // entries the live tables still hold.
+            if !plan.has_footer() {
+                rep.notes.push(format!(
+                    "{} is newer than the MANIFEST's last edit (file number {n} >= next file number \
+                     {next_file}) but incomplete (no footer): skipped, most likely an unfinished \
+                     compaction or flush (--include-orphans reads what it holds)",
+                    path.display()
+                ));
+                continue;
+            }
+            rep.notes.push(format!(
+                "{} is not in the MANIFEST but newer than its last edit (file number {n} >= next file \
+                 number {next_file}): read, as a flush or compaction whose edit never reached the \
+                 MANIFEST",
+                path.display()
+            ));
+        }
         let (prop_id, prop_name) = plan.column_family();
         let cf = listed.or(prop_id).unwrap_or(0);
         if let Some(name) = prop_name {
@@ -370,7 +416,7 @@ pub fn salvage_db_visit(
         }
         let r = runs.entry(cf).or_insert_with(|| new_runs(cf));
         let mut err = None;
-        let mut report = plan.visit_entries(|e, _unverified| {
+        let mut report = plan.visit_entries(|e, unverified| {
             if err.is_some() {
                 return;
             }
@@ -379,6 +425,7 @@ pub fn salvage_db_visit(
                 seq: e.seq,
                 vtype: e.vtype,
                 value: e.value.to_vec(),
+                unverified,
             };
             if let Err(x) = r.push(v) {
                 err = Some(x);
@@ -393,7 +440,12 @@ pub fn salvage_db_visit(
         for d in &report.damaged {
             if let Some(l) = &d.lost_keys {
                 let dec = |h: &Option<String>| h.as_ref().and_then(|x| hex::decode(x).ok());
-                r.lost.push((dec(&l.from), dec(&l.to)));
+                // Tombstones of a lost range-deletion block are no newer than the table.
+                let below = match d.kind.as_str() {
+                    "range-del" => largest_seq.unwrap_or(u64::MAX),
+                    _ => u64::MAX,
+                };
+                r.lost.push((dec(&l.from), dec(&l.to), below));
             }
         }
         report.column_family = names.get(&cf).cloned();
@@ -428,6 +480,8 @@ pub fn salvage_db_visit(
                     seq,
                     vtype: t,
                     value: op.value.to_vec(),
+                    // WAL records are checksummed (format-specs/wal.md).
+                    unverified: false,
                 }) {
                     err.get_or_insert(e);
                 }
@@ -663,11 +717,13 @@ fn resolve(
     let mut operands: Vec<&[u8]> = Vec::new();
     let mut base: Option<&Version1> = None;
     let mut newest_seq = None;
+    let mut unverified = false;
     for v in versions {
         if tomb_seq > 0 && v.seq < tomb_seq {
             break;
         }
         newest_seq.get_or_insert(v.seq);
+        unverified |= v.unverified;
         match v.vtype {
             vtype::MERGE => operands.push(&v.value),
             vtype::DELETION | vtype::SINGLE_DELETION | vtype::DELETION_WITH_TIMESTAMP => break,
@@ -680,9 +736,10 @@ fn resolve(
     if base.is_none() && operands.is_empty() {
         return Ok(());
     }
-    let in_lost = lost.iter().any(|(from, to)| {
+    let in_lost = lost.iter().any(|(from, to, below)| {
         from.as_ref().is_none_or(|f| f.as_slice() <= key.as_slice())
             && to.as_ref().is_none_or(|t| key.as_slice() <= t.as_slice())
+            && newest_seq.is_none_or(|s| s < *below)
     });
     let suspect = in_lost || newest_seq.is_some_and(|s| s < suspect_below);
     outcome.keys += 1;
@@ -722,6 +779,7 @@ fn resolve(
         blob_error: blob_error.as_deref(),
         entity: base.is_some_and(|b| b.vtype == vtype::WIDE_COLUMN_ENTITY),
         suspect,
+        unverified,
     })
 }
 
@@ -764,6 +822,9 @@ fn write_entry(w: &mut impl Write, e: &Resolved<'_>, fmt: SalvageFormat) -> io::
             if e.suspect {
                 line.extend_from_slice(b",\"suspect\":true");
             }
+            if e.unverified {
+                line.extend_from_slice(b",\"unverified\":true");
+            }
             line.extend_from_slice(b"}\n");
             w.write_all(&line)
         }
@@ -771,11 +832,12 @@ fn write_entry(w: &mut impl Write, e: &Resolved<'_>, fmt: SalvageFormat) -> io::
             let ops: Vec<String> = operands.iter().map(hex::encode).collect();
             writeln!(
                 w,
-                "{},{},{},{}",
+                "{},{},{},{},{}",
                 hex::encode(key),
                 shown.map(hex::encode).unwrap_or_default(),
                 e.suspect,
-                ops.join(";")
+                ops.join(";"),
+                e.unverified
             )
         }
     }

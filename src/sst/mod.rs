@@ -8,6 +8,7 @@ pub mod format;
 pub mod handle;
 pub mod index;
 pub mod properties;
+pub mod report;
 pub mod salvage;
 pub mod table;
 pub mod verify;

@@ -980,6 +980,11 @@ impl<'a> Salvage<'a> {
         self.report(&outcomes, &none, &ts, &damage, unverified)
     }
 
+    /// The file ends in an intact footer (the table was finished), read through its index.
+    pub fn has_footer(&self) -> bool {
+        self.table.is_some()
+    }
+
     /// The column family the table's properties name: (id, name).
     pub fn column_family(&self) -> (Option<u32>, Option<String>) {
         let p = self.table.as_ref().and_then(|t| t.properties.as_ref());
@@ -1073,6 +1078,26 @@ impl<'a> Salvage<'a> {
                 _ => None,
             };
         }
+        // A lost range-deletion block may have deleted any key of this table's key range: bound it
+        // by the first and last readable keys (open where the edge blocks are lost). Keys there are
+        // suspect when their newest version is older than the table (format-specs/damage-report.md).
+        if damaged.iter().any(|r| r.kind == "range-del") {
+            let last = self.units.len().checked_sub(1);
+            let from = outcomes
+                .first()
+                .filter(|o| o.is_ok())
+                .and_then(|_| self.edge_key(0, false));
+            let to = last
+                .filter(|&i| outcomes[i].is_ok())
+                .and_then(|i| self.edge_key(i, true));
+            for r in damaged.iter_mut().filter(|r| r.kind == "range-del") {
+                r.lost_keys = Some(LostKeys {
+                    from: from.as_deref().map(hex::encode),
+                    to: to.as_deref().map(hex::encode),
+                    exact: false,
+                });
+            }
+        }
         let data_ok = outcomes.iter().filter(|o| o.is_ok()).count() as u64;
         let data_bad = outcomes.len() as u64 - data_ok;
         let rd_bad = tombstone_damage.len() as u64;
@@ -1120,7 +1145,10 @@ impl<'a> Salvage<'a> {
             notes.push(u.kind.to_string());
             Status::Unsupported
         } else if damaged.is_empty() {
-            Status::Ok
+            // Nothing failed; with no checksum to fail, nothing was proven either.
+            Status::Ok.unless_unverified(
+                unverified_entries > 0 || self.checksum_type == Some(ChecksumType::None),
+            )
         } else if recovered == 0 && blocks.ok == 0 {
             Status::Unreadable
         } else {

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::block::{read_raw, ChecksumCheck};
 use super::handle::BlockHandle;
+pub use super::report::Status;
 use super::table::{BlockKind, Table};
 use crate::codec::checksum::ChecksumType;
 use crate::error::Error;
@@ -541,16 +542,6 @@ pub struct DeepStats {
     pub notes: Vec<String>,
 }
 
-/// The verdict on one file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Ok,
-    Damaged,
-    Unreadable,
-    Unsupported,
-}
-
 /// Result of auditing one file.
 #[derive(Clone, Debug, Serialize)]
 pub struct FileVerdict {
@@ -649,7 +640,8 @@ pub fn verify_bytes(bytes: &[u8], path: &Path, deep: bool) -> FileVerdict {
     }
     v.issues.sort_by_key(|i| i.offset);
     v.status = if v.issues.is_empty() {
-        Status::Ok
+        // Nothing failed, but with checksum type none nothing could fail: say so.
+        Status::Ok.unless_unverified(t.footer.checksum_type == ChecksumType::None)
     } else if v.issues.iter().all(|i| i.unsupported) {
         Status::Unsupported
     } else {

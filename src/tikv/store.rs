@@ -75,7 +75,7 @@ impl StateSink for Spool {
         };
         self.keys[*i] += 1;
         self.suspect += e.suspect as u64;
-        write_rec(w, e.key, v, e.suspect)
+        write_rec(w, e.key, v, flags(e.suspect, e.unverified))
     }
     fn end_cf(&mut self) -> io::Result<()> {
         if let Some((_, mut w)) = self.cur.take() {
@@ -85,19 +85,27 @@ impl StateSink for Spool {
     }
 }
 
-fn write_rec(w: &mut impl Write, k: &[u8], v: &[u8], suspect: bool) -> io::Result<()> {
+/// A spooled record's flag byte: bit 0 suspect, bit 1 unverified (no checksum vouches for it).
+const SUSPECT: u8 = 1;
+const UNVERIFIED: u8 = 2;
+
+fn flags(suspect: bool, unverified: bool) -> u8 {
+    (suspect as u8 * SUSPECT) | (unverified as u8 * UNVERIFIED)
+}
+
+fn write_rec(w: &mut impl Write, k: &[u8], v: &[u8], flags: u8) -> io::Result<()> {
     w.write_all(&(k.len() as u32).to_le_bytes())?;
     w.write_all(k)?;
     w.write_all(&(v.len() as u32).to_le_bytes())?;
     w.write_all(v)?;
-    w.write_all(&[suspect as u8])
+    w.write_all(&[flags])
 }
 
 /// One spooled record.
 struct Rec {
     key: Vec<u8>,
     value: Vec<u8>,
-    suspect: bool,
+    flags: u8,
 }
 
 fn read_rec(r: &mut impl Read) -> io::Result<Option<Rec>> {
@@ -117,7 +125,7 @@ fn read_rec(r: &mut impl Read) -> io::Result<Option<Rec>> {
     Ok(Some(Rec {
         key,
         value,
-        suspect: s[0] != 0,
+        flags: s[0],
     }))
 }
 
@@ -214,10 +222,12 @@ pub struct KeyGroup {
     pub locks: Vec<LockRecord>,
     /// Some store marked one of this key's records suspect (lost key range, damaged WAL).
     pub suspect: bool,
+    /// One of this key's records comes from a table or block no checksum vouches for.
+    pub unverified: bool,
 }
 
-/// A spooled record in the merge heap: (full key, store, value, suspect).
-type HeapRec = (Vec<u8>, usize, Vec<u8>, bool);
+/// A spooled record in the merge heap: (full key, store, value, flags).
+type HeapRec = (Vec<u8>, usize, Vec<u8>, u8);
 
 /// Reads one spooled column family of several stores in merged key order.
 struct CfMerge {
@@ -250,7 +260,7 @@ impl CfMerge {
         if let Some(r) = &mut self.readers[i] {
             if let Some(rec) = read_rec(r)? {
                 self.heap
-                    .push(std::cmp::Reverse((rec.key, i, rec.value, rec.suspect)));
+                    .push(std::cmp::Reverse((rec.key, i, rec.value, rec.flags)));
             }
         }
         Ok(())
@@ -269,7 +279,7 @@ impl CfMerge {
         self.heap.peek().map(|r| self.prefix(&r.0 .0))
     }
 
-    /// Pop the next record: (full key, store, value, suspect).
+    /// Pop the next record: (full key, store, value, flags).
     fn pop(&mut self) -> io::Result<Option<HeapRec>> {
         let Some(std::cmp::Reverse(x)) = self.heap.pop() else {
             return Ok(None);
@@ -372,11 +382,13 @@ impl MergedStores {
         };
         let mut key_stores = 0u64;
         while self.write.peek_prefix() == Some(&prefix[..]) {
-            let Some((k, store, v, suspect)) = self.write.pop()? else {
+            let Some((k, store, v, f)) = self.write.pop()? else {
                 break;
             };
             let ts = ts_of(&k);
+            let suspect = f & SUSPECT != 0;
             g.suspect |= suspect;
+            g.unverified |= f & UNVERIFIED != 0;
             key_stores |= 1 << store.min(63);
             match g.writes.last_mut() {
                 Some(last) if last.ts == ts => {
@@ -396,11 +408,12 @@ impl MergedStores {
             }
         }
         while self.default.peek_prefix() == Some(&prefix[..]) {
-            let Some((k, store, v, suspect)) = self.default.pop()? else {
+            let Some((k, store, v, f)) = self.default.pop()? else {
                 break;
             };
             let ts = ts_of(&k);
-            g.suspect |= suspect;
+            g.suspect |= f & SUSPECT != 0;
+            g.unverified |= f & UNVERIFIED != 0;
             key_stores |= 1 << store.min(63);
             match g.defaults.last_mut() {
                 Some(last) if last.start_ts == ts => last.stores |= 1 << store.min(63),
@@ -412,10 +425,11 @@ impl MergedStores {
             }
         }
         while self.lock.peek_prefix() == Some(&prefix[..]) {
-            let Some((_, store, v, suspect)) = self.lock.pop()? else {
+            let Some((_, store, v, f)) = self.lock.pop()? else {
                 break;
             };
-            g.suspect |= suspect;
+            g.suspect |= f & SUSPECT != 0;
+            g.unverified |= f & UNVERIFIED != 0;
             g.locks.push(LockRecord { store, value: v });
         }
         // Divergence bookkeeping.
