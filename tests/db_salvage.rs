@@ -448,3 +448,45 @@ fn a_table_newer_than_the_manifest_is_read() {
         .any(|n| n.contains("000001.ldb is not a live table (orphan): skipped")));
     assert_eq!(salvaged(out.path(), "default").len(), 288);
 }
+
+/// The same loss in a database with its MANIFEST: what the lost tombstone deleted comes back
+/// suspect, while keys outside the table's recorded key range or newer than it stay clean.
+#[test]
+fn lost_range_deletion_block_with_manifest_bounds_the_suspects() {
+    let dir = copy_db();
+    let p = dir.path().join("000035.sst"); // column family alpha, the one range deletion
+    let mut bytes = std::fs::read(&p).unwrap();
+    let h = rockrescue::sst::Table::open(&bytes, &p)
+        .unwrap()
+        .range_del_handle()
+        .unwrap();
+    bytes[h.offset as usize + 2] ^= 0x40;
+    std::fs::write(&p, bytes).unwrap();
+    let (out, _) = run_report(dir.path());
+    let got = salvaged(out.path(), "alpha");
+    let want = expected("alpha");
+    // Keys the tombstone deleted come back, and merge operands written after it now apply to the
+    // old base: every key that differs from RocksDB's state must be suspect.
+    let differ: Vec<&String> = got
+        .iter()
+        .filter(|(k, (v, _))| want.get(*k) != Some(v))
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        got.keys().any(|k| !want.contains_key(k)),
+        "the lost tombstone brings keys back"
+    );
+    for k in &differ {
+        assert!(
+            got[*k].1,
+            "{k} differs from RocksDB's state but is not suspect"
+        );
+    }
+    let suspect = got.values().filter(|v| v.1).count();
+    assert!(
+        suspect < got.len(),
+        "the MANIFEST's key range and sequence numbers narrow the suspects ({suspect} of {})",
+        got.len()
+    );
+    assert!(salvaged(out.path(), "default").values().all(|v| !v.1));
+}

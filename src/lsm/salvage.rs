@@ -325,14 +325,14 @@ pub fn salvage_db_visit(
         );
     }
     let mut names: BTreeMap<u32, String> = BTreeMap::new();
-    // Live tables: file number -> (column family id, largest sequence number when recorded).
-    let mut live: BTreeMap<u64, (u32, Option<u64>)> = BTreeMap::new();
+    // Live tables: file number -> (column family id, the MANIFEST's record of it).
+    let mut live: BTreeMap<u64, (u32, &manifest::FileMeta)> = BTreeMap::new();
     let mut min_log = 0u64;
     if let Some(v) = &version {
         for cf in &v.column_families {
             names.insert(cf.id, cf.name.clone());
             for (_, f) in &cf.files {
-                live.insert(f.number, (cf.id, f.largest_seqno));
+                live.insert(f.number, (cf.id, f));
             }
         }
         if manifest_ok {
@@ -371,7 +371,7 @@ pub fn salvage_db_visit(
     let next_file = version.as_ref().map_or(u64::MAX, |v| v.next_file_number);
     for (n, _, path) in files.iter().filter(|(_, e, _)| e == "sst" || e == "ldb") {
         let listed = live.get(n).map(|l| l.0);
-        let largest_seq = live.get(n).and_then(|l| l.1);
+        let meta = live.get(n).map(|l| l.1);
         let orphan = manifest_ok && listed.is_none();
         let newer = orphan && *n >= next_file;
         if orphan && !newer && !opts.include_orphans {
@@ -440,12 +440,18 @@ pub fn salvage_db_visit(
         for d in &report.damaged {
             if let Some(l) = &d.lost_keys {
                 let dec = |h: &Option<String>| h.as_ref().and_then(|x| hex::decode(x).ok());
-                // Tombstones of a lost range-deletion block are no newer than the table.
-                let below = match d.kind.as_str() {
-                    "range-del" => largest_seq.unwrap_or(u64::MAX),
-                    _ => u64::MAX,
+                let lost = match (d.kind.as_str(), meta) {
+                    // The tombstones of a lost range-deletion block lie in the table's key range as
+                    // the MANIFEST records it (tombstone extents included) and are no newer than
+                    // its largest sequence number (format-specs/damage-report.md §5.3).
+                    ("range-del", Some(m)) => (
+                        user_key_of_hex(&m.smallest),
+                        user_key_of_hex(&m.largest),
+                        m.largest_seqno.unwrap_or(u64::MAX),
+                    ),
+                    _ => (dec(&l.from), dec(&l.to), u64::MAX),
                 };
-                r.lost.push((dec(&l.from), dec(&l.to), below));
+                r.lost.push(lost);
             }
         }
         report.column_family = names.get(&cf).cloned();
@@ -574,6 +580,13 @@ pub fn salvage_db_visit(
     }
     let _ = std::fs::remove_dir_all(&tmp);
     Ok(rep)
+}
+
+/// The user key of a MANIFEST bound (an internal key in hex); `None` (an open end) when it does not
+/// parse.
+fn user_key_of_hex(h: &str) -> Option<Vec<u8>> {
+    let k = hex::decode(h).ok()?;
+    crate::ikey::parse(&k).map(|p| p.user_key.to_vec())
 }
 
 /// The value a reader sees: a timed put stores its write time (fixed64) after the value.
@@ -716,21 +729,23 @@ fn resolve(
         .unwrap_or(0);
     let mut operands: Vec<&[u8]> = Vec::new();
     let mut base: Option<&Version1> = None;
-    let mut newest_seq = None;
+    // The oldest version the visible value is built from (the base, or the oldest merge operand):
+    // a lost tombstone newer than it could have hidden it and changed the value.
+    let mut oldest_used = u64::MAX;
     let mut unverified = false;
     for v in versions {
         if tomb_seq > 0 && v.seq < tomb_seq {
             break;
         }
-        newest_seq.get_or_insert(v.seq);
-        unverified |= v.unverified;
         match v.vtype {
             vtype::MERGE => operands.push(&v.value),
             vtype::DELETION | vtype::SINGLE_DELETION | vtype::DELETION_WITH_TIMESTAMP => break,
-            _ => {
-                base = Some(v);
-                break;
-            }
+            _ => base = Some(v),
+        }
+        unverified |= v.unverified;
+        oldest_used = v.seq;
+        if base.is_some() {
+            break;
         }
     }
     if base.is_none() && operands.is_empty() {
@@ -739,9 +754,11 @@ fn resolve(
     let in_lost = lost.iter().any(|(from, to, below)| {
         from.as_ref().is_none_or(|f| f.as_slice() <= key.as_slice())
             && to.as_ref().is_none_or(|t| key.as_slice() <= t.as_slice())
-            && newest_seq.is_none_or(|s| s < *below)
+            && oldest_used < *below
     });
-    let suspect = in_lost || newest_seq.is_some_and(|s| s < suspect_below);
+    // A damaged WAL record may have held a write (a delete between merge operands, say) to any key
+    // whose value rests on a version older than the first batch after it.
+    let suspect = in_lost || oldest_used < suspect_below;
     outcome.keys += 1;
     outcome.suspect += suspect as u64;
 

@@ -1078,25 +1078,15 @@ impl<'a> Salvage<'a> {
                 _ => None,
             };
         }
-        // A lost range-deletion block may have deleted any key of this table's key range: bound it
-        // by the first and last readable keys (open where the edge blocks are lost). Keys there are
-        // suspect when their newest version is older than the table (format-specs/damage-report.md).
-        if damaged.iter().any(|r| r.kind == "range-del") {
-            let last = self.units.len().checked_sub(1);
-            let from = outcomes
-                .first()
-                .filter(|o| o.is_ok())
-                .and_then(|_| self.edge_key(0, false));
-            let to = last
-                .filter(|&i| outcomes[i].is_ok())
-                .and_then(|i| self.edge_key(i, true));
-            for r in damaged.iter_mut().filter(|r| r.kind == "range-del") {
-                r.lost_keys = Some(LostKeys {
-                    from: from.as_deref().map(hex::encode),
-                    to: to.as_deref().map(hex::encode),
-                    exact: false,
-                });
-            }
+        // A lost range-deletion block may have deleted any key: its tombstones can reach past the
+        // table's own point keys, and only the MANIFEST records the table's whole key range (the
+        // database-level salvage narrows it from there). format-specs/damage-report.md §5.3.
+        for r in damaged.iter_mut().filter(|r| r.kind == "range-del") {
+            r.lost_keys = Some(LostKeys {
+                from: None,
+                to: None,
+                exact: false,
+            });
         }
         let data_ok = outcomes.iter().filter(|o| o.is_ok()).count() as u64;
         let data_bad = outcomes.len() as u64 - data_ok;
