@@ -53,13 +53,19 @@ fn every_corpus_table_passes_a_deep_audit() {
     for (sst, _) in common::corpus_tables() {
         let v = verify_path(&sst, true);
         // A table written without checksums is read whole but proven by nothing: unverified.
-        let want = if v.checksum_type == Some(rockrescue::codec::checksum::ChecksumType::None) {
+        let want = if v.file.checksum_type == Some(rockrescue::codec::checksum::ChecksumType::None)
+        {
             Status::Unverified
         } else {
             Status::Ok
         };
-        if v.status != want {
-            failures.push(format!("{}: {:?} {:#?}", sst.display(), v.status, v.issues));
+        if v.file.status != want {
+            failures.push(format!(
+                "{}: {:?} {:#?}",
+                sst.display(),
+                v.file.status,
+                v.issues
+            ));
         }
         let stats = v.stats.expect("deep audit has stats");
         // A note is fine when it explains a known writer quirk; a skipped check is not.

@@ -94,13 +94,13 @@ fn a_bit_flip_in_any_block_is_reported_at_that_block_and_only_that_data_is_lost(
             bad[at] ^= 0x10;
             let v = verify_bytes(&bad, &path, false);
             assert_ne!(
-                v.status,
+                v.file.status,
                 Status::Ok,
                 "{}: flip in {} {name} at {at} not detected",
                 path.display(),
                 kind.name()
             );
-            if v.status == Status::Damaged {
+            if v.file.status == Status::Damaged {
                 assert!(
                     v.issues.iter().any(|i| i.offset == h.offset),
                     "{}: flip in {} {name} reported elsewhere: {:?}",
@@ -179,7 +179,7 @@ fn truncated_zeroed_and_garbage_files_never_panic() {
         for cut in cuts {
             let v = verify_bytes(&clean[..cut], &path, true);
             assert_ne!(
-                v.status,
+                v.file.status,
                 Status::Ok,
                 "{} cut at {cut} reads as clean",
                 path.display()
@@ -193,7 +193,7 @@ fn truncated_zeroed_and_garbage_files_never_panic() {
         }
         let v = verify_bytes(&z, &path, true);
         assert_ne!(
-            v.status,
+            v.file.status,
             Status::Ok,
             "{}: zeroed page not detected",
             path.display()
@@ -203,7 +203,7 @@ fn truncated_zeroed_and_garbage_files_never_panic() {
         g.extend_from_slice(&[0xab; 100]);
         let v = verify_bytes(&g, &path, true);
         assert_eq!(
-            v.status,
+            v.file.status,
             Status::Unreadable,
             "{}: appended garbage",
             path.display()

@@ -323,7 +323,7 @@ fn entries_no_checksum_vouches_for_are_marked_unverified() {
         "every key unverified"
     );
     assert_eq!(
-        rep.tables[0].status,
+        rep.tables[0].file.status,
         rockrescue::sst::report::Status::Unverified
     );
 

@@ -21,7 +21,7 @@ fn xpress_and_custom_compression_are_unsupported_not_damaged() {
         v[(first.offset + first.size) as usize] = byte;
         let verdict = verify_bytes(&v, &path, true);
         assert_eq!(
-            verdict.status,
+            verdict.file.status,
             Status::Unsupported,
             "{byte:#x}: {:?}",
             verdict.issues
@@ -46,6 +46,6 @@ fn plain_table_files_are_unsupported() {
     v[4088..].copy_from_slice(&rockrescue::sst::footer::PLAIN_MAGIC.to_le_bytes());
     let p = std::path::Path::new("plain.sst");
     let verdict = verify_bytes(&v, p, false);
-    assert_eq!(verdict.status, Status::Unsupported);
+    assert_eq!(verdict.file.status, Status::Unsupported);
     assert_eq!(verdict.issues[0].offset, 4088);
 }

@@ -8,13 +8,17 @@ use clap::{Args, Subcommand};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use rockrescue::export::dump::{salvage_dump, salvage_dump_with, DumpFormat, SalvageOptions};
+use rockrescue::export::dump::{
+    salvage_dump, salvage_dump_with, salvage_output_names, salvage_table_to, DumpFormat,
+    SalvageOptions,
+};
 use rockrescue::io::Source;
 use rockrescue::sst::block::read_raw;
 use rockrescue::sst::properties::PropValue;
-use rockrescue::sst::salvage::{DamageError, FileReport, Salvage};
+use rockrescue::sst::report::{DamageReport, ReportTotals, VerifyReport};
+use rockrescue::sst::salvage::{FileReport, Salvage};
 use rockrescue::sst::table::{BlockKind, Table};
-use rockrescue::sst::verify::{self, FileVerdict, Status};
+use rockrescue::sst::verify::{self, FileVerdict, LostKeys, Status};
 
 use super::{Format, EXIT_DAMAGE, EXIT_ERROR, EXIT_OK};
 
@@ -346,57 +350,13 @@ fn layout(a: &FileArgs) -> i32 {
     }
 }
 
-/// Expand directories into the table files below them (*.sst, *.ldb), sorted; keep files as given.
-fn collect_tables(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
-    for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
-        if meta.is_dir() {
-            let mut found: Vec<PathBuf> = walkdir::WalkDir::new(p)
-                .follow_links(false)
-                .into_iter()
-                .filter_map(|e| e.ok())
-                .filter(|e| e.file_type().is_file())
-                .map(|e| e.into_path())
-                .filter(|p| matches!(p.extension().and_then(|x| x.to_str()), Some("sst" | "ldb")))
-                .collect();
-            found.sort();
-            out.extend(found);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    Ok(out)
-}
-
-#[derive(Serialize)]
-struct VerifySummary<'a> {
-    files: &'a [FileVerdict],
-    totals: Totals,
-}
-
-#[derive(Serialize, Default)]
-struct Totals {
-    #[serde(flatten)]
-    files: rockrescue::sst::report::Totals,
-    blocks: u64,
-    bad_blocks: u64,
-    bytes: u64,
-}
-
 fn verify_cmd(a: &VerifyArgs) -> i32 {
     if let Some(p) = &a.report {
         if let Err(c) = refuse_on_inputs("report file", p, &a.paths) {
             return c;
         }
     }
-    let files = match collect_tables(&a.paths) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("rockrescue: {e}");
-            return EXIT_ERROR;
-        }
-    };
+    let files = rockrescue::sst::find_tables(&a.paths);
     let total_bytes: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
@@ -417,7 +377,7 @@ fn verify_cmd(a: &VerifyArgs) -> i32 {
         .map(|f| {
             let v = verify::verify_path(f, a.deep);
             if let Some(b) = &bar {
-                b.inc(v.size);
+                b.inc(v.file.size);
             }
             v
         })
@@ -425,30 +385,22 @@ fn verify_cmd(a: &VerifyArgs) -> i32 {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let mut t = Totals::default();
-    let mut io_error = false;
-    for v in &verdicts {
-        t.files.add(v.status);
-        t.blocks += v.blocks_total;
-        t.bad_blocks += v.blocks_bad;
-        t.bytes += v.size;
-        io_error |= v.status == Status::Unreadable && v.issues.iter().any(|i| i.what == "file");
-    }
-    let all_clean = t.files.all_clean();
+    let report = VerifyReport::new(&verdicts);
+    let t = report.totals;
+    let io_error = verdicts
+        .iter()
+        .any(|v| v.file.status == Status::Unreadable && v.issues.iter().any(|i| i.what == "file"));
     if a.json {
-        print_json(&VerifySummary {
-            files: &verdicts,
-            totals: t,
-        });
+        print_json(&report);
     } else {
         let mut o = BufWriter::new(io::stdout().lock());
         for v in &verdicts {
-            let what = v.status.label();
-            let extra = match (v.format_version, v.checksum_type) {
+            let what = v.file.status.label();
+            let extra = match (v.file.format_version, v.file.checksum_type) {
                 (Some(fv), Some(c)) => format!("fv{fv} {c}, {} blocks", v.blocks_total),
                 _ => String::new(),
             };
-            let _ = writeln!(o, "{what:<11} {}  {extra}", v.path);
+            let _ = writeln!(o, "{what:<11} {}  {extra}", v.file.path);
             for i in &v.issues {
                 let _ = writeln!(
                     o,
@@ -456,21 +408,7 @@ fn verify_cmd(a: &VerifyArgs) -> i32 {
                     i.offset, i.what, i.message
                 );
                 if let Some(l) = &i.lost_keys {
-                    let show = |k: &Option<String>, open: &str| match k {
-                        Some(h) => format!("'{}'", escaped_hex(h)),
-                        None => open.to_string(),
-                    };
-                    let basis = if l.exact {
-                        "exact: bounded by the neighbouring blocks' keys"
-                    } else {
-                        "bounded by index separators"
-                    };
-                    let _ = writeln!(
-                        o,
-                        "              lost keys: {} .. {} ({basis})",
-                        show(&l.from, "<start of table>"),
-                        show(&l.to, "<end of table>"),
-                    );
+                    let _ = writeln!(o, "              {}", lost_keys_text(l, "data"));
                 }
             }
             if let Some(s) = &v.stats {
@@ -509,11 +447,32 @@ fn verify_cmd(a: &VerifyArgs) -> i32 {
     }
     if io_error {
         EXIT_ERROR
-    } else if all_clean {
+    } else if t.files.all_clean() {
         EXIT_OK
     } else {
         EXIT_DAMAGE
     }
+}
+
+/// The keys a damaged region took with it, the same way for every command: "lost keys: 'a' ..
+/// 'b' (exact)"; for a lost range-deletion block, the keys its tombstones could have covered.
+fn lost_keys_text(l: &LostKeys, kind: &str) -> String {
+    let show = |k: &Option<String>, open: &str| match k {
+        Some(h) => format!("'{}'", escaped_hex(h)),
+        None => open.to_string(),
+    };
+    let what = if kind == "range-del" {
+        "keys its tombstones could cover"
+    } else {
+        "lost keys"
+    };
+    // format-specs/damage-report.md §5.3: exact = no tighter bound exists.
+    let basis = if l.exact { "exact" } else { "bounded" };
+    format!(
+        "{what}: {} .. {} ({basis})",
+        show(&l.from, "<start>"),
+        show(&l.to, "<end>")
+    )
 }
 
 /// A hex key shown the way `sst dump --format text` shows keys.
@@ -563,7 +522,7 @@ fn dump(a: &DumpArgs) -> i32 {
                     d.kind,
                     d.offset,
                     d.length,
-                    describe_error(&d.error)
+                    d.error
                 );
             }
             if let Some(p) = &a.report {
@@ -574,47 +533,6 @@ fn dump(a: &DumpArgs) -> i32 {
             report_exit(std::slice::from_ref(&rep))
         }
     }
-}
-
-/// The whole damage report file: every file's report and totals.
-#[derive(Serialize)]
-struct DamageReport<'a> {
-    tool: &'static str,
-    version: &'static str,
-    files: &'a [FileReport],
-    totals: ReportTotals,
-}
-
-#[derive(Serialize, Default)]
-struct ReportTotals {
-    #[serde(flatten)]
-    files: rockrescue::sst::report::Totals,
-    entries_recovered: u64,
-    entries_unverified: u64,
-    damaged_regions: u64,
-    damaged_bytes: u64,
-}
-
-fn totals(reports: &[FileReport]) -> ReportTotals {
-    let mut t = ReportTotals::default();
-    for r in reports {
-        t.files.add(r.status);
-        t.entries_recovered += r.entries.recovered;
-        t.entries_unverified += r.entries.unverified;
-        t.damaged_regions += r.damaged.len() as u64;
-        t.damaged_bytes += r.damaged.iter().map(|d| d.length).sum::<u64>();
-    }
-    t
-}
-
-fn report_json(reports: &[FileReport]) -> String {
-    let r = DamageReport {
-        tool: "rockrescue",
-        version: env!("CARGO_PKG_VERSION"),
-        files: reports,
-        totals: totals(reports),
-    };
-    serde_json::to_string_pretty(&r).expect("reports serialise") + "\n"
 }
 
 /// Refuse an output that would land on an input (exit 2), before anything is written.
@@ -630,74 +548,25 @@ fn refuse_on_inputs<P: AsRef<Path>>(
 }
 
 fn write_report(path: &Path, reports: &[FileReport]) -> Result<(), i32> {
-    std::fs::write(path, report_json(reports)).map_err(|e| {
+    std::fs::write(path, DamageReport::new(reports).to_json()).map_err(|e| {
         eprintln!("rockrescue: writing {}: {e}", path.display());
         EXIT_ERROR
     })
 }
 
 fn report_exit(reports: &[FileReport]) -> i32 {
-    if reports.iter().all(|r| r.status.is_clean()) {
+    if reports.iter().all(|r| r.file.status.is_clean()) {
         EXIT_OK
     } else {
         EXIT_DAMAGE
     }
 }
 
-fn describe_error(e: &DamageError) -> String {
-    match e {
-        DamageError::Checksum {
-            algorithm,
-            expected,
-            actual,
-        } => format!("{algorithm} checksum mismatch: stored {expected}, computed {actual}"),
-        DamageError::Decompress { codec, message } => {
-            format!("{codec} decompression failed: {message}")
-        }
-        DamageError::Decode { message }
-        | DamageError::Truncated { message }
-        | DamageError::NoBlockFound { message }
-        | DamageError::Unsupported { message } => message.clone(),
-    }
-}
-
-/// Salvage one file: plan, write entries to `out_path`, return the report.
-fn salvage_one(path: &Path, out_path: &Path, opts: SalvageOptions) -> Result<FileReport, String> {
-    let src = match Source::open(path) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("rockrescue: {e}");
-            return Ok(FileReport::unreadable(path, &e));
-        }
-    };
-    src.advise_sequential();
-    let plan = Salvage::plan(src.bytes(), path);
-    let f = std::fs::File::create(out_path).map_err(|e| format!("{}: {e}", out_path.display()))?;
-    let mut w = BufWriter::with_capacity(1 << 20, f);
-    let rep = salvage_dump_with(&plan, DumpFormat::Jsonl, &mut w, opts)
-        .and_then(|r| w.flush().map(|_| r))
-        .map_err(|e| format!("{}: {e}", out_path.display()))?;
-    Ok(rep)
-}
-
 fn salvage_cmd(a: &SalvageArgs) -> i32 {
     if let Err(c) = refuse_on_inputs("output directory", &a.out, &a.paths) {
         return c;
     }
-    let mut files = Vec::new();
-    for p in &a.paths {
-        if p.is_dir() {
-            match collect_tables(std::slice::from_ref(p)) {
-                Ok(f) => files.extend(f),
-                Err(e) => {
-                    eprintln!("rockrescue: {e}");
-                    return EXIT_ERROR;
-                }
-            }
-        } else {
-            files.push(p.clone());
-        }
-    }
+    let files = rockrescue::sst::find_tables(&a.paths);
     if files.is_empty() {
         eprintln!("rockrescue: no table files (*.sst, *.ldb) found");
         return EXIT_ERROR;
@@ -706,24 +575,7 @@ fn salvage_cmd(a: &SalvageArgs) -> i32 {
         eprintln!("rockrescue: creating {}: {e}", a.out.display());
         return EXIT_ERROR;
     }
-    // Output names: the input's file name, made unique if two inputs share one.
-    let mut used = std::collections::HashSet::new();
-    let outs: Vec<PathBuf> = files
-        .iter()
-        .map(|f| {
-            let base = f
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "table".into());
-            let mut name = format!("{base}.jsonl");
-            let mut k = 1;
-            while !used.insert(name.clone()) {
-                k += 1;
-                name = format!("{base}.{k}.jsonl");
-            }
-            a.out.join(name)
-        })
-        .collect();
+    let outs = salvage_output_names(&files, &a.out);
     let bar = if io::stderr().is_terminal() && files.len() > 1 {
         let b = indicatif::ProgressBar::new(files.len() as u64);
         b.set_style(
@@ -742,8 +594,15 @@ fn salvage_cmd(a: &SalvageArgs) -> i32 {
         let opts = SalvageOptions {
             damaged_blocks: a.include_damaged,
         };
-        match salvage_one(f, o, opts) {
-            Ok(r) => reports.push(r),
+        match salvage_table_to(f, o, opts) {
+            Ok(r) => {
+                if r.file.status == Status::Unreadable && r.file.size == 0 {
+                    if let Some(d) = r.damaged.first() {
+                        eprintln!("rockrescue: {}: {}", f.display(), d.error);
+                    }
+                }
+                reports.push(r)
+            }
             Err(e) => {
                 eprintln!("rockrescue: {e}");
                 failed = true;
@@ -761,7 +620,7 @@ fn salvage_cmd(a: &SalvageArgs) -> i32 {
         return c;
     }
     if a.json {
-        print!("{}", report_json(&reports));
+        print!("{}", DamageReport::new(&reports).to_json());
     } else {
         let mut o = BufWriter::new(io::stdout().lock());
         print_summary(&mut o, &reports, &outs);
@@ -777,7 +636,7 @@ fn salvage_cmd(a: &SalvageArgs) -> i32 {
 /// The short human summary of a salvage.
 fn print_summary(o: &mut dyn Write, reports: &[FileReport], outs: &[PathBuf]) {
     for (r, out) in reports.iter().zip(outs) {
-        let what = r.status.label();
+        let what = r.file.status.label();
         let expected = match r.entries.expected {
             Some(e) => format!(" of {e} expected"),
             None => String::new(),
@@ -790,7 +649,7 @@ fn print_summary(o: &mut dyn Write, reports: &[FileReport], outs: &[PathBuf]) {
         let _ = writeln!(
             o,
             "{what:<11} {}  {} entries recovered{expected}{unverified}; blocks: {} ok, {} damaged, {} carved -> {}",
-            r.path,
+            r.file.path,
             r.entries.recovered,
             r.blocks.ok,
             r.blocks.damaged,
@@ -804,13 +663,9 @@ fn print_summary(o: &mut dyn Write, reports: &[FileReport], outs: &[PathBuf]) {
                 d.offset,
                 d.offset + d.length,
                 d.kind,
-                describe_error(&d.error)
+                d.error
             );
             if let Some(l) = &d.lost_keys {
-                let show = |k: &Option<String>, open: &str| match k {
-                    Some(h) => format!("'{}'", escaped_hex(h)),
-                    None => open.to_string(),
-                };
                 let est = d
                     .estimated_entries_lost
                     .map(|n| format!(", about {n} entries"))
@@ -819,20 +674,14 @@ fn print_summary(o: &mut dyn Write, reports: &[FileReport], outs: &[PathBuf]) {
                     .entries_written_unverified
                     .map(|n| format!("; {n} entries written anyway, marked unverified"))
                     .unwrap_or_default();
-                let _ = writeln!(
-                    o,
-                    "              lost keys: {} .. {} ({}){est}{kept}",
-                    show(&l.from, "<start>"),
-                    show(&l.to, "<end>"),
-                    if l.exact { "exact" } else { "bounded" }
-                );
+                let _ = writeln!(o, "              {}{est}{kept}", lost_keys_text(l, &d.kind));
             }
         }
         for n in &r.notes {
             let _ = writeln!(o, "            note: {n}");
         }
     }
-    let t = totals(reports);
+    let t = ReportTotals::of(reports);
     let _ = writeln!(
         o,
         "{}; {} entries recovered, {} damaged regions ({} bytes)",

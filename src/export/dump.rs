@@ -4,7 +4,7 @@
 //! its end key).
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
@@ -93,6 +93,50 @@ pub struct SalvageOptions {
     /// Also write the entries of data blocks whose checksum fails but which still decompress and
     /// decode, marked `"unverified":true,"damaged":true`: they may hold altered bytes.
     pub damaged_blocks: bool,
+}
+
+/// Where `sst salvage` writes each table's entries: `<out>/<file name>.jsonl`, made unique
+/// (`<name>.2.jsonl`, ...) when two inputs share a file name (format-specs/damage-report.md §6).
+pub fn salvage_output_names(tables: &[PathBuf], out: &Path) -> Vec<PathBuf> {
+    let mut used = std::collections::HashSet::new();
+    tables
+        .iter()
+        .map(|f| {
+            let base = f
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "table".into());
+            let mut name = format!("{base}.jsonl");
+            let mut k = 1;
+            while !used.insert(name.clone()) {
+                k += 1;
+                name = format!("{base}.{k}.jsonl");
+            }
+            out.join(name)
+        })
+        .collect()
+}
+
+/// Salvage the table at `path` into the JSONL file `out_path` and return its damage report. A table
+/// that cannot be opened gets an `unreadable` report (and no output file); an error is only for
+/// the output.
+pub fn salvage_table_to(
+    path: &Path,
+    out_path: &Path,
+    opts: SalvageOptions,
+) -> io::Result<FileReport> {
+    let src = match crate::io::Source::open(path) {
+        Ok(s) => s,
+        Err(e) => return Ok(FileReport::unreadable(path, &e)),
+    };
+    src.advise_sequential();
+    let plan = Salvage::plan(src.bytes(), path);
+    let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", out_path.display()));
+    let f = std::fs::File::create(out_path).map_err(named)?;
+    let mut w = io::BufWriter::with_capacity(1 << 20, f);
+    salvage_dump_with(&plan, DumpFormat::Jsonl, &mut w, opts)
+        .and_then(|r| w.flush().map(|_| r))
+        .map_err(named)
 }
 
 /// Write every entry the plan can recover to `out` (data blocks in file order, then range

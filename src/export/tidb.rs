@@ -537,7 +537,7 @@ fn affected(stores: &[StoreOutcome], catalog: &Catalog) -> Vec<AffectedRange> {
                 }
                 out.push(AffectedRange {
                     store: si,
-                    file: f.path.clone(),
+                    file: f.file.path.clone(),
                     offset: d.offset,
                     column_family: f.column_family.clone(),
                     from: from_raw.as_ref().map(|(r, _)| hex::encode(r)),

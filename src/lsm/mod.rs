@@ -168,8 +168,8 @@ fn check_table(
         }
     }
     let v = verify::verify_bytes(bytes, &path, true);
-    tc.status = v.status;
-    if v.status == Status::Unverified {
+    tc.status = v.file.status;
+    if v.file.status == Status::Unverified {
         findings.push(finding(
             Severity::Warning,
             "unverified",

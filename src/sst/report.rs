@@ -5,6 +5,10 @@
 
 use serde::Serialize;
 
+use super::salvage::FileReport;
+use super::verify::FileVerdict;
+use crate::codec::checksum::ChecksumType;
+
 /// The verdict on one file (or, for `check`, on a whole directory).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -46,6 +50,39 @@ impl Status {
             Status::Unverified
         } else {
             self
+        }
+    }
+}
+
+/// What every per-file verdict states first, in this order: which file, how big, the verdict, and
+/// what kind of table it is. `sst verify`'s [`FileVerdict`](super::verify::FileVerdict) and the
+/// damage report's [`FileReport`](super::salvage::FileReport) both carry it (flattened into their
+/// JSON), so the two state these facts identically.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileFacts {
+    pub path: String,
+    pub size: u64,
+    pub status: Status,
+    /// `rocksdb` or `leveldb`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format_version: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<ChecksumType>,
+}
+
+impl FileFacts {
+    /// Nothing known yet about the file at `path` beyond its name (status `unreadable` until a
+    /// reader says otherwise).
+    pub fn new(path: &std::path::Path) -> FileFacts {
+        FileFacts {
+            path: path.display().to_string(),
+            size: 0,
+            status: Status::Unreadable,
+            format: None,
+            format_version: None,
+            checksum_type: None,
         }
     }
 }
@@ -103,6 +140,97 @@ impl Totals {
             }
         }
         s
+    }
+}
+
+/// The damage report document (`damage-report.json`, format-specs/damage-report.md §1): every
+/// file's report and their totals. Written by `sst salvage`, `sst dump --report` and
+/// `sst verify --report`.
+#[derive(Serialize)]
+pub struct DamageReport<'a> {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub files: &'a [FileReport],
+    pub totals: ReportTotals,
+}
+
+impl<'a> DamageReport<'a> {
+    pub fn new(files: &'a [FileReport]) -> Self {
+        DamageReport {
+            tool: "rockrescue",
+            version: env!("CARGO_PKG_VERSION"),
+            files,
+            totals: ReportTotals::of(files),
+        }
+    }
+
+    /// Pretty-printed JSON with a final newline.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    }
+}
+
+/// Sums over a damage report's files (format-specs/damage-report.md §1).
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct ReportTotals {
+    #[serde(flatten)]
+    pub files: Totals,
+    pub entries_recovered: u64,
+    pub entries_unverified: u64,
+    pub damaged_regions: u64,
+    pub damaged_bytes: u64,
+}
+
+impl ReportTotals {
+    pub fn of(reports: &[FileReport]) -> ReportTotals {
+        let mut t = ReportTotals::default();
+        for r in reports {
+            t.files.add(r.file.status);
+            t.entries_recovered += r.entries.recovered;
+            t.entries_unverified += r.entries.unverified;
+            t.damaged_regions += r.damaged.len() as u64;
+            t.damaged_bytes += r.damaged.iter().map(|d| d.length).sum::<u64>();
+        }
+        t
+    }
+}
+
+/// What `sst verify --json` prints: every file's verdict and their totals.
+#[derive(Serialize)]
+pub struct VerifyReport<'a> {
+    pub files: &'a [FileVerdict],
+    pub totals: VerifyTotals,
+}
+
+impl<'a> VerifyReport<'a> {
+    pub fn new(files: &'a [FileVerdict]) -> Self {
+        VerifyReport {
+            files,
+            totals: VerifyTotals::of(files),
+        }
+    }
+}
+
+/// Sums over `sst verify`'s verdicts.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct VerifyTotals {
+    #[serde(flatten)]
+    pub files: Totals,
+    pub blocks: u64,
+    pub bad_blocks: u64,
+    pub bytes: u64,
+}
+
+impl VerifyTotals {
+    pub fn of(verdicts: &[FileVerdict]) -> VerifyTotals {
+        let mut t = VerifyTotals::default();
+        for v in verdicts {
+            t.files.add(v.file.status);
+            t.blocks += v.blocks_total;
+            t.bad_blocks += v.blocks_bad;
+            t.bytes += v.file.size;
+        }
+        t
     }
 }
 

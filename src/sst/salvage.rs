@@ -16,6 +16,7 @@ use super::format::{EntryFormat, EntryIter};
 use super::handle::{BlockHandle, TRAILER_LEN};
 use super::index::{decode_index_block, IndexFormat};
 use super::properties::Properties;
+use super::report::FileFacts;
 use super::table::{
     decode_data_block, decode_range_del_block, BlockKind, PointEntry, RangeTombstone, Table,
 };
@@ -106,6 +107,28 @@ pub enum DamageError {
     },
 }
 
+impl std::fmt::Display for DamageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DamageError::Checksum {
+                algorithm,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "{algorithm} checksum mismatch: stored {expected}, computed {actual}"
+            ),
+            DamageError::Decompress { codec, message } => {
+                write!(f, "{codec} decompression failed: {message}")
+            }
+            DamageError::Decode { message }
+            | DamageError::Truncated { message }
+            | DamageError::NoBlockFound { message }
+            | DamageError::Unsupported { message } => f.write_str(message),
+        }
+    }
+}
+
 impl DamageError {
     pub fn from_error(e: &Error) -> DamageError {
         match &e.kind {
@@ -173,15 +196,8 @@ pub enum Method {
 /// The damage report for one file (format-specs/damage-report.md).
 #[derive(Clone, Debug, Serialize)]
 pub struct FileReport {
-    pub path: String,
-    pub size: u64,
-    pub status: Status,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub format: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub format_version: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub checksum_type: Option<ChecksumType>,
+    #[serde(flatten)]
+    pub file: FileFacts,
     pub method: Method,
     pub blocks: BlockCounts,
     pub entries: EntryCounts,
@@ -196,12 +212,7 @@ impl FileReport {
     /// The report for a file that could not be read at all (open or map failed).
     pub fn unreadable(path: &Path, e: &Error) -> FileReport {
         FileReport {
-            path: path.display().to_string(),
-            size: 0,
-            status: Status::Unreadable,
-            format: None,
-            format_version: None,
-            checksum_type: None,
+            file: FileFacts::new(path),
             method: Method::Index,
             blocks: BlockCounts::default(),
             entries: EntryCounts::default(),
@@ -1145,12 +1156,14 @@ impl<'a> Salvage<'a> {
             Status::Damaged
         };
         FileReport {
-            path: self.path.display().to_string(),
-            size: self.file.len() as u64,
-            status,
-            format: self.format.clone(),
-            format_version: self.format_version,
-            checksum_type: self.checksum_type,
+            file: FileFacts {
+                path: self.path.display().to_string(),
+                size: self.file.len() as u64,
+                status,
+                format: self.format.clone(),
+                format_version: self.format_version,
+                checksum_type: self.checksum_type,
+            },
             method: self.method,
             blocks,
             entries: EntryCounts {

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::block::{read_raw, ChecksumCheck};
 use super::handle::BlockHandle;
-pub use super::report::Status;
+pub use super::report::{FileFacts, Status};
 use super::table::{BlockKind, Table};
 use crate::codec::checksum::ChecksumType;
 use crate::error::Error;
@@ -545,15 +545,8 @@ pub struct DeepStats {
 /// Result of auditing one file.
 #[derive(Clone, Debug, Serialize)]
 pub struct FileVerdict {
-    pub path: String,
-    pub size: u64,
-    pub status: Status,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub format: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub format_version: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub checksum_type: Option<ChecksumType>,
+    #[serde(flatten)]
+    pub file: FileFacts,
     pub blocks_total: u64,
     pub blocks_ok: u64,
     pub blocks_bad: u64,
@@ -580,11 +573,11 @@ pub fn verify_path(path: &Path, deep: bool) -> FileVerdict {
 /// Audit a file image (also used by fuzzing and tests).
 pub fn verify_bytes(bytes: &[u8], path: &Path, deep: bool) -> FileVerdict {
     let mut v = empty_verdict(path, deep);
-    v.size = bytes.len() as u64;
+    v.file.size = bytes.len() as u64;
     let t = match Table::open(bytes, path) {
         Ok(t) => t,
         Err(e) => {
-            v.status = if matches!(e.kind, crate::error::ErrorKind::Unsupported(_)) {
+            v.file.status = if matches!(e.kind, crate::error::ErrorKind::Unsupported(_)) {
                 Status::Unsupported
             } else {
                 Status::Unreadable
@@ -593,9 +586,9 @@ pub fn verify_bytes(bytes: &[u8], path: &Path, deep: bool) -> FileVerdict {
             return v;
         }
     };
-    v.format = Some(format!("{:?}", t.format).to_lowercase());
-    v.format_version = Some(t.footer.format_version);
-    v.checksum_type = Some(t.footer.checksum_type);
+    v.file.format = Some(format!("{:?}", t.format).to_lowercase());
+    v.file.format_version = Some(t.footer.format_version);
+    v.file.checksum_type = Some(t.footer.checksum_type);
     let (total, bad) = checksum_failures(&t);
     v.blocks_total = total;
     v.blocks_bad = bad.len() as u64;
@@ -639,7 +632,7 @@ pub fn verify_bytes(bytes: &[u8], path: &Path, deep: bool) -> FileVerdict {
         }
     }
     v.issues.sort_by_key(|i| i.offset);
-    v.status = if v.issues.is_empty() {
+    v.file.status = if v.issues.is_empty() {
         // Nothing failed, but with checksum type none nothing could fail: say so.
         Status::Ok.unless_unverified(t.footer.checksum_type == ChecksumType::None)
     } else if v.issues.iter().all(|i| i.unsupported) {
@@ -653,12 +646,7 @@ pub fn verify_bytes(bytes: &[u8], path: &Path, deep: bool) -> FileVerdict {
 /// A fresh verdict for `path`: nothing checked yet.
 fn empty_verdict(path: &Path, deep: bool) -> FileVerdict {
     FileVerdict {
-        path: path.display().to_string(),
-        size: 0,
-        status: Status::Unreadable,
-        format: None,
-        format_version: None,
-        checksum_type: None,
+        file: FileFacts::new(path),
         blocks_total: 0,
         blocks_ok: 0,
         blocks_bad: 0,
