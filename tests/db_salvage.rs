@@ -24,8 +24,12 @@ fn copy_db() -> tempfile::TempDir {
 }
 
 fn expected(cf: &str) -> BTreeMap<String, String> {
-    let t =
-        std::fs::read_to_string(corpus().join(format!("multi-cf.{cf}.expected.jsonl"))).unwrap();
+    state_file(&format!("multi-cf.{cf}.expected.jsonl"))
+}
+
+/// A final-state file of corpus/db (`{"key","value"}` per line) as key -> value.
+fn state_file(name: &str) -> BTreeMap<String, String> {
+    let t = std::fs::read_to_string(corpus().join(name)).unwrap();
     t.lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
@@ -401,18 +405,7 @@ fn lost_range_deletion_block_makes_covered_keys_suspect() {
 fn a_table_newer_than_the_manifest_is_read() {
     let dir = corpus().join("leveldb-newer");
     let (out, rep) = run_report(&dir);
-    let expected: BTreeMap<String, String> =
-        std::fs::read_to_string(corpus().join("leveldb-newer.expected.jsonl"))
-            .unwrap()
-            .lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                (
-                    v["key"].as_str().unwrap().into(),
-                    v["value"].as_str().unwrap().into(),
-                )
-            })
-            .collect();
+    let expected = state_file("leveldb-newer.expected.jsonl");
     let got: BTreeMap<String, String> = salvaged(out.path(), "default")
         .into_iter()
         .map(|(k, (v, suspect))| {
