@@ -4,9 +4,9 @@
 //! Layers, lowest first (a layer only uses the ones below it):
 //! - [`io`]: read-only memory-mapped sources with offset-carrying, bounds-checked slices;
 //! - [`codec`]: varints, checksums, decompression;
-//! - [`ikey`], [`sst`], [`log`], [`wal`], [`manifest`] and [`blob`]: file formats (internal keys,
-//!   block-based tables, the log framing of WALs and MANIFESTs, write batches, version edits, blob
-//!   files);
+//! - [`ikey`], [`sst`], [`log`], [`wal`], [`manifest`], [`blob`] and [`br`]: file formats
+//!   (internal keys, block-based tables, the log framing of WALs and MANIFESTs, write batches,
+//!   version edits, blob files, BR backup metadata);
 //! - [`lsm`]: the database level (the `check` validator, whole-database salvage, OPTIONS);
 //! - [`tikv`] and [`tidb`]: TiKV's layout on top of RocksDB (key codecs, MVCC records) and TiDB's
 //!   keys inside it;
@@ -15,6 +15,7 @@
 //! The CLI (`src/cli`) is a thin layer over these.
 
 pub mod blob;
+pub mod br;
 pub mod codec;
 pub mod error;
 pub mod export;

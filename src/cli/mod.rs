@@ -5,6 +5,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod br;
 mod check;
 mod manifest;
 mod salvage;
@@ -68,6 +69,9 @@ enum Command {
     /// TiDB on TiKV: databases, tables and rows rebuilt from one or many TiKV data directories.
     #[command(subcommand)]
     Tidb(tidb::TidbCommand),
+    /// BR backups: the databases and tables a backup holds, without a cluster.
+    #[command(subcommand)]
+    Br(br::BrCommand),
 }
 
 pub fn run() -> i32 {
@@ -86,6 +90,7 @@ pub fn run() -> i32 {
         Command::Check(a) => check::run(&a),
         Command::Salvage(a) => salvage::run(&a),
         Command::Tidb(c) => tidb::run(c),
+        Command::Br(c) => br::run(c),
     }
 }
 

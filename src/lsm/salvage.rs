@@ -280,16 +280,20 @@ impl StateSink for FileSink<'_> {
 /// Neither `out` nor the temporary directory may lie on the input: such a call is refused before
 /// anything is created ([`crate::io::ensure_outside_inputs`]).
 pub fn salvage_db(dir: &Path, out: &Path, opts: &DbSalvageOptions) -> io::Result<DbSalvageReport> {
-    let tmp_parent = opts.tmp_dir.as_deref().unwrap_or(out);
+    let tmp = opts
+        .tmp_dir
+        .as_deref()
+        .unwrap_or(out)
+        .join(".rockrescue-runs");
     crate::io::ensure_outside_inputs("output directory", out, &[dir])?;
-    crate::io::ensure_outside_inputs("temporary directory", tmp_parent, &[dir])?;
+    crate::io::ensure_outside_inputs("temporary directory", &tmp, &[dir])?;
     std::fs::create_dir_all(out)?;
     let mut sink = FileSink {
         out,
         format: opts.format,
         w: None,
     };
-    salvage_db_visit(dir, &tmp_parent.join(".rockrescue-runs"), opts, &mut sink)
+    salvage_db_visit(dir, &tmp, opts, &mut sink)
 }
 
 /// Salvage the database in `dir`, handing the final state of every column family to `sink`.

@@ -1,5 +1,6 @@
 //! TiDB's data inside TiKV: keys (records, indexes, meta). Rows and schemas come next.
 
+pub mod backup;
 pub mod catalog;
 pub mod datum;
 pub mod decode;

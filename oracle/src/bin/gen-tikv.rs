@@ -222,9 +222,27 @@ enum Payload {
     Raw(Vec<u8>),
 }
 
+/// Set by `--no-checksum`: tables are written with checksum type none.
+static NO_CHECKSUM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn main() {
-    let out: PathBuf = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `gen-tikv --no-checksum DIR`: only store3, written with checksum type none, into DIR/store3
+    // (its expected rows are store3's in corpus/tikv/expected).
+    if args.first().map(String::as_str) == Some("--no-checksum") {
+        let out = args.get(1).map(PathBuf::from).unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/tikv-nochecksum")
+        });
+        NO_CHECKSUM.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = std::fs::remove_dir_all(&out);
+        let mut g = Gen::new();
+        script(&mut g);
+        write_store(&g, 2, &out.join(STORES[2]).join("db"));
+        eprintln!("gen-tikv: wrote {} (checksum type none)", out.display());
+        return;
+    }
+    let out: PathBuf = args
+        .first()
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/tikv"));
     tg::selftest();
@@ -2484,7 +2502,11 @@ fn script_b(g: &mut Gen, s1: Pending) {
 fn cf_opts(name: &str) -> Options {
     let mut bb = BlockBasedOptions::default();
     bb.set_format_version(2);
-    bb.set_checksum_type(ChecksumType::CRC32c);
+    bb.set_checksum_type(if NO_CHECKSUM.load(std::sync::atomic::Ordering::Relaxed) {
+        ChecksumType::NoChecksum
+    } else {
+        ChecksumType::CRC32c
+    });
     bb.set_block_size(32 * 1024);
     if name != "raft" {
         bb.set_bloom_filter(10.0, false);

@@ -1,0 +1,4 @@
+//! BR (TiDB Backup & Restore) backups (format-specs/br.md): the `backupmeta` with its v2 index
+//! files and encryption ([`meta`]). The data files are TiKV-written SSTs read by [`crate::sst`].
+
+pub mod meta;

@@ -1,0 +1,308 @@
+//! `rockrescue br ...`: BR backups without a cluster.
+
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use rockrescue::br::meta::{self, Backup, Crypter, MetaProblem, MetaVersion};
+use rockrescue::export::sqlschema::{create_database_sql, create_table_sql};
+use rockrescue::tidb::backup::{catalog, BackupDatabase, BackupTable};
+
+use super::{EXIT_DAMAGE, EXIT_ERROR, EXIT_OK};
+
+#[derive(Subcommand)]
+pub enum BrCommand {
+    /// The databases a backup holds, from its backupmeta (ids, table counts).
+    #[command(
+        after_help = "Examples:\n  rockrescue br databases /backups/full-2024-05-01\n  \
+rockrescue br databases /backups/enc --crypter.key-file backup.key --json"
+    )]
+    Databases(ListArgs),
+    /// The tables a backup holds, with the checksums BR recorded; --sql prints the CREATE
+    /// statements the schemas describe.
+    #[command(
+        after_help = "Examples:\n  rockrescue br tables /backups/full-2024-05-01 --db shop\n  \
+rockrescue br tables /backups/full-2024-05-01 --sql > schema.sql"
+    )]
+    Tables(ListArgs),
+}
+
+#[derive(Args)]
+pub struct ListArgs {
+    /// The backup directory (with a `backupmeta`), or a backupmeta file.
+    backup: PathBuf,
+    /// Only this database.
+    #[arg(long)]
+    db: Option<String>,
+    #[command(flatten)]
+    crypter: CrypterArgs,
+    /// CREATE DATABASE / CREATE TABLE statements instead of the listing.
+    #[arg(long, conflicts_with = "json")]
+    sql: bool,
+    /// JSON output.
+    #[arg(long)]
+    json: bool,
+}
+
+/// BR's `--crypter.*` options.
+#[derive(Args)]
+pub struct CrypterArgs {
+    /// The key of an encrypted backup, in hex (BR's --crypter.key); 16, 24 or 32 bytes for
+    /// aes128/192/256-ctr.
+    #[arg(long = "crypter.key", value_name = "HEX", conflicts_with = "key_file")]
+    key: Option<String>,
+    /// A file holding the key in hex (BR's --crypter.key-file).
+    #[arg(long = "crypter.key-file", id = "key_file", value_name = "FILE")]
+    key_file: Option<PathBuf>,
+    /// aes128-ctr, aes192-ctr or aes256-ctr (BR's --crypter.method); checked against the key's
+    /// length.
+    #[arg(long = "crypter.method", value_name = "METHOD")]
+    method: Option<String>,
+}
+
+impl CrypterArgs {
+    fn crypter(&self) -> Result<Option<Crypter>, String> {
+        let hex_key = match (&self.key, &self.key_file) {
+            (Some(k), _) => k.clone(),
+            (None, Some(f)) => std::fs::read_to_string(f)
+                .map_err(|e| format!("--crypter.key-file {}: {e}", f.display()))?,
+            (None, None) => {
+                if self.method.as_deref().is_some_and(|m| m != "plaintext") {
+                    return Err("--crypter.method needs --crypter.key or --crypter.key-file".into());
+                }
+                return Ok(None);
+            }
+        };
+        let c = Crypter::from_hex(&hex_key)?;
+        if let Some(m) = &self.method {
+            let bits = match m.to_ascii_lowercase().as_str() {
+                "aes128-ctr" => 128,
+                "aes192-ctr" => 192,
+                "aes256-ctr" => 256,
+                other => {
+                    return Err(format!(
+                        "--crypter.method {other}: use aes128-ctr, aes192-ctr or aes256-ctr"
+                    ))
+                }
+            };
+            if bits != c.key_bits() {
+                return Err(format!(
+                    "--crypter.method {m} needs a {}-byte key, this one has {}",
+                    bits / 8,
+                    c.key_bits() / 8
+                ));
+            }
+        }
+        Ok(Some(c))
+    }
+}
+
+pub fn run(c: BrCommand) -> i32 {
+    match c {
+        BrCommand::Databases(a) => list(&a, false),
+        BrCommand::Tables(a) => list(&a, true),
+    }
+}
+
+/// Open the backup's metadata or say why not (exit 2).
+fn open(backup: &std::path::Path, c: &CrypterArgs) -> Result<Backup, i32> {
+    let crypter = c.crypter().map_err(|e| {
+        eprintln!("rockrescue: {e}");
+        EXIT_ERROR
+    })?;
+    meta::open(backup, crypter.as_ref()).map_err(|e| {
+        eprintln!("rockrescue: {e}");
+        EXIT_ERROR
+    })
+}
+
+/// The backup's own facts, for the JSON listings.
+#[derive(Serialize)]
+struct Summary<'a> {
+    cluster_id: u64,
+    cluster_version: &'a str,
+    br_version: &'a str,
+    meta_version: MetaVersion,
+    encrypted: bool,
+    raw_kv: bool,
+    start_version: u64,
+    end_version: u64,
+    data_files: usize,
+    problems: &'a [MetaProblem],
+}
+
+fn summary(b: &Backup) -> Summary<'_> {
+    Summary {
+        cluster_id: b.meta.cluster_id,
+        cluster_version: b.meta.cluster_version.trim().trim_matches('"'),
+        br_version: b
+            .meta
+            .br_version
+            .lines()
+            .nth(1)
+            .unwrap_or(&b.meta.br_version),
+        meta_version: b.version,
+        encrypted: b.encrypted,
+        raw_kv: b.meta.is_raw_kv,
+        start_version: b.meta.start_version,
+        end_version: b.meta.end_version,
+        data_files: b.files.len(),
+        problems: &b.problems,
+    }
+}
+
+#[derive(Serialize)]
+struct Listing<'a, T: Serialize> {
+    backup: Summary<'a>,
+    #[serde(flatten)]
+    items: T,
+}
+
+fn list(a: &ListArgs, tables: bool) -> i32 {
+    let b = match open(&a.backup, &a.crypter) {
+        Ok(b) => b,
+        Err(c) => return c,
+    };
+    let cat = catalog(&b);
+    let db_ok = |name: &str| a.db.as_ref().is_none_or(|d| d.eq_ignore_ascii_case(name));
+    let dbs: Vec<&BackupDatabase> = cat.databases.iter().filter(|d| db_ok(&d.name)).collect();
+    let tbls: Vec<&BackupTable> = cat.tables.iter().filter(|t| db_ok(&t.db)).collect();
+    let mut o = BufWriter::new(io::stdout().lock());
+    let r = if a.json {
+        #[derive(Serialize)]
+        struct D<'a> {
+            databases: Vec<&'a BackupDatabase>,
+        }
+        #[derive(Serialize)]
+        struct T<'a> {
+            tables: Vec<&'a BackupTable>,
+        }
+        let v = if tables {
+            serde_json::to_value(Listing {
+                backup: summary(&b),
+                items: T { tables: tbls },
+            })
+        } else {
+            serde_json::to_value(Listing {
+                backup: summary(&b),
+                items: D { databases: dbs },
+            })
+        };
+        writeln!(
+            o,
+            "{}",
+            serde_json::to_string_pretty(&v.unwrap_or_default()).unwrap_or_default()
+        )
+    } else if a.sql {
+        write_sql(&mut o, &dbs, &tbls, tables)
+    } else {
+        write_listing(&mut o, &b, &dbs, &tbls, tables, &cat.problems)
+    };
+    if let Err(e) = r.and_then(|_| o.flush()) {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            eprintln!("rockrescue: writing output: {e}");
+            return EXIT_ERROR;
+        }
+    }
+    if b.problems.is_empty() && cat.problems.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_DAMAGE
+    }
+}
+
+fn write_sql(
+    o: &mut impl Write,
+    dbs: &[&BackupDatabase],
+    tbls: &[&BackupTable],
+    tables: bool,
+) -> io::Result<()> {
+    for d in dbs {
+        // Each statement ends with ";\n"; a blank line between them.
+        write!(o, "{}", create_database_sql(&d.info))?;
+        if !tables {
+            continue;
+        }
+        for t in tbls.iter().filter(|t| t.db == d.name) {
+            write!(o, "\n{}", create_table_sql(&t.info))?;
+        }
+    }
+    Ok(())
+}
+
+fn write_listing(
+    o: &mut impl Write,
+    b: &Backup,
+    dbs: &[&BackupDatabase],
+    tbls: &[&BackupTable],
+    tables: bool,
+    problems: &[String],
+) -> io::Result<()> {
+    let s = summary(b);
+    writeln!(
+        o,
+        "backup of cluster {} ({}), {} backupmeta{}, {} at ts {}{}; {} data files",
+        s.cluster_id,
+        s.cluster_version,
+        match s.meta_version {
+            MetaVersion::V1 => "v1",
+            MetaVersion::V2 => "v2",
+        },
+        if s.encrypted { ", encrypted" } else { "" },
+        if s.raw_kv { "RawKV" } else { "TxnKV" },
+        s.end_version,
+        if s.start_version > 0 {
+            format!(" (incremental from ts {})", s.start_version)
+        } else {
+            String::new()
+        },
+        s.data_files
+    )?;
+    if tables {
+        writeln!(
+            o,
+            "{:<40} {:>8} {:>7} {:>7} {:>12} {:>14}  crc64xor",
+            "table", "id", "columns", "indexes", "kvs", "bytes"
+        )?;
+        for t in tbls {
+            writeln!(
+                o,
+                "{:<40} {:>8} {:>7} {:>7} {:>12} {:>14}  {:016x}{}",
+                format!("{}.{}", t.db, t.table),
+                t.id,
+                t.columns,
+                t.indexes,
+                t.total_kvs,
+                t.total_bytes,
+                t.crc64xor,
+                if t.partitions.is_empty() {
+                    String::new()
+                } else {
+                    format!("  partitions {:?}", t.partitions)
+                }
+            )?;
+        }
+    } else {
+        writeln!(
+            o,
+            "{:<30} {:>8} {:>7}  charset/collation",
+            "database", "id", "tables"
+        )?;
+        for d in dbs {
+            writeln!(
+                o,
+                "{:<30} {:>8} {:>7}  {}/{}",
+                d.name, d.id, d.tables, d.charset, d.collate
+            )?;
+        }
+    }
+    for p in &b.problems {
+        writeln!(o, "problem: {}: {}", p.file, p.message)?;
+    }
+    for p in problems {
+        writeln!(o, "problem: {p}")?;
+    }
+    Ok(())
+}
