@@ -33,7 +33,8 @@ rockrescue br tables /backups/full-2024-05-01 --sql > schema.sql"
         after_help = "Exit codes: 0 = every file matches, 1 = damage or a mismatch found, 2 = usage\n\
 error or unreadable metadata.\n\n\
 Examples:\n  rockrescue br verify /backups/full-2024-05-01\n  \
-rockrescue br verify /backups/enc --crypter.key-file backup.key --json > audit.json"
+rockrescue br verify /backups/enc --crypter.key-file backup.key --json \\\n    \
+> audit.json"
     )]
     Verify(VerifyArgs),
 }
