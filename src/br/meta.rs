@@ -393,6 +393,57 @@ fn read_index_file(
     decode::<MetaFile>(&plain).map_err(|e| format!("does not decode as a MetaFile: {e}"))
 }
 
+/// A data file of the backup, opened read-only and, when encrypted, decrypted into memory.
+pub struct DataFile {
+    src: Source,
+    plain: Option<Vec<u8>>,
+}
+
+impl DataFile {
+    /// Open `f` inside the backup directory. Errors say what is wrong in words (missing, a name
+    /// leaving the directory, encrypted without a key).
+    pub fn open(
+        b: &Backup,
+        f: &File,
+        crypter: Option<&Crypter>,
+    ) -> std::result::Result<DataFile, String> {
+        if f.name.is_empty() || f.name.contains("..") || f.name.starts_with('/') {
+            return Err(format!(
+                "data file name {:?} is not a path inside the backup",
+                f.name
+            ));
+        }
+        let src = Source::open(&b.dir.join(&f.name))
+            .map_err(|e| format!("missing or unreadable: {e}"))?;
+        src.advise_sequential();
+        let plain = if f.cipher_iv.is_empty() {
+            None
+        } else {
+            let Some(k) = crypter else {
+                return Err("encrypted: give --crypter.key to read it".into());
+            };
+            let mut v = src.bytes().to_vec();
+            k.apply(&f.cipher_iv, &mut v)?;
+            Some(v)
+        };
+        Ok(DataFile { src, plain })
+    }
+
+    /// The file's size on disk.
+    pub fn stored_len(&self) -> u64 {
+        self.src.len()
+    }
+
+    pub fn path(&self) -> &Path {
+        self.src.path()
+    }
+
+    /// The plaintext (the file itself when it is not encrypted).
+    pub fn bytes(&self) -> &[u8] {
+        self.plain.as_deref().unwrap_or_else(|| self.src.bytes())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

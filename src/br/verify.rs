@@ -5,8 +5,7 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::meta::{Backup, Crypter, File, MetaProblem};
-use crate::io::Source;
+use super::meta::{Backup, Crypter, DataFile, File, MetaProblem};
 use crate::sst::report::{Status, Totals};
 use crate::sst::salvage::{FileReport, Salvage};
 
@@ -84,48 +83,24 @@ fn check_file(b: &Backup, f: &File, crypter: Option<&Crypter>) -> DataFileCheck 
         problems: Vec::new(),
         table: None,
     };
-    if f.name.is_empty() || f.name.contains("..") || f.name.starts_with('/') {
-        c.problems.push(format!(
-            "data file name {:?} is not a path inside the backup",
-            f.name
-        ));
-        return c;
-    }
-    let path = b.dir.join(&f.name);
-    let src = match Source::open(&path) {
-        Ok(s) => s,
+    let data = match DataFile::open(b, f, crypter) {
+        Ok(d) => d,
         Err(e) => {
-            c.problems.push(format!("missing or unreadable: {e}"));
+            c.problems.push(e);
             return c;
         }
     };
-    src.advise_sequential();
-    c.size = src.len();
+    c.size = data.stored_len();
     if f.size != 0 && c.size != f.size {
         c.problems.push(format!(
             "{} bytes, the backupmeta records {} (truncated or replaced)",
             c.size, f.size
         ));
     }
-    // An encrypted data file is decrypted whole (its IV is in the backupmeta).
-    let plain: std::borrow::Cow<'_, [u8]> = if f.cipher_iv.is_empty() {
-        std::borrow::Cow::Borrowed(src.bytes())
-    } else {
-        let Some(k) = crypter else {
-            c.problems
-                .push("encrypted: give --crypter.key to read it".into());
-            return c;
-        };
-        let mut v = src.bytes().to_vec();
-        if let Err(e) = k.apply(&f.cipher_iv, &mut v) {
-            c.problems.push(e);
-            return c;
-        }
-        std::borrow::Cow::Owned(v)
-    };
+    let plain = data.bytes();
     if !f.sha256.is_empty() {
         c.sha256_checked = true;
-        let got = Sha256::digest(&plain[..]);
+        let got = Sha256::digest(plain);
         if got.as_slice() != f.sha256.as_slice() {
             c.problems.push(format!(
                 "sha256 {} differs from the recorded {}",
@@ -134,7 +109,7 @@ fn check_file(b: &Backup, f: &File, crypter: Option<&Crypter>) -> DataFileCheck 
             ));
         }
     }
-    let plan = Salvage::plan(&plain, &path);
+    let plan = Salvage::plan(plain, data.path());
     let (mut kvs, mut bytes) = (0u64, 0u64);
     let report = plan.visit_entries(|e, _| {
         kvs += 1;

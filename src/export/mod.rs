@@ -1,5 +1,6 @@
 //! Output formats. `dump` renders table entries as the JSONL contract or as human text.
 
+pub mod br;
 pub mod dump;
 pub mod sqlschema;
 pub mod tidb;
