@@ -40,10 +40,11 @@ rockrescue br verify /backups/enc --crypter.key-file backup.key --json \\\n    \
     /// The key-value pairs of a RawKV backup as JSON lines, per column family (TxnKV backups:
     /// not yet; `br tables --sql` gives their schema).
     #[command(after_help = "Writes, in OUT:\n\
-  <cf>.jsonl          {\"key\":\"<hex>\",\"value\":\"<hex>\"} per pair in key order: the key as\n\
-                      written (without TiKV's z prefix), the value as stored (with\n\
-                      TTL, its last 8 bytes are the expiry); \"unverified\":true where no\n\
-                      checksum vouches for it\n\
+  <cf>.jsonl          one pair per line in key order:\n\
+                      {\"key\":\"<hex>\",\"value\":\"<hex>\"}, the key as written\n\
+                      (without TiKV's z prefix), the value as stored (with TTL,\n\
+                      its last 8 bytes are the expiry); \"unverified\":true where\n\
+                      no checksum vouches for it\n\
   damage-report.json  every data file's damage report\n\n\
 OUT may not lie inside the backup. Exit codes: 0 = clean, 1 = damage found (what\n\
 survives is written), 2 = usage error, unreadable metadata, or a TxnKV backup.\n\n\
