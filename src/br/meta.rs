@@ -236,8 +236,28 @@ pub fn open(path: &Path, crypter: Option<&Crypter>) -> Result<Backup> {
             path.to_path_buf(),
         )
     };
+    // A log backup (PITR) keeps no backupmeta at its root (br.md §7.2).
+    if !path.exists()
+        && (dir.join("v1/backupmeta").is_dir() || dir.join("v1/global_checkpoint").is_dir())
+    {
+        return Err(Error::unsupported(
+            0,
+            "a log backup (PITR) storage: its change logs are not read by rockrescue; point it at \
+             a snapshot backup",
+        )
+        .in_file(&dir));
+    }
     let src = Source::open(&path)?;
     let bytes = src.bytes();
+    // An EBS volume-snapshot backup keeps a JSON backupmeta (br.md §7.3).
+    if bytes.first() == Some(&b'{') {
+        return Err(Error::unsupported(
+            0,
+            "a JSON backupmeta: a volume-snapshot (EBS) backup, whose data are disk snapshots, \
+             not SSTs",
+        )
+        .in_file(&path));
+    }
     let (meta, encrypted) = match crypter {
         // An encrypted backupmeta starts with the 16-byte IV of the rest (br.md §3.2).
         Some(c) => {
@@ -250,16 +270,21 @@ pub fn open(path: &Path, crypter: Option<&Crypter>) -> Result<Backup> {
             let mut plain = bytes[16..].to_vec();
             c.apply(&bytes[..16], &mut plain)
                 .map_err(|m| Error::corrupt(0, m).in_file(&path))?;
-            let meta = decode::<BackupMeta>(&plain).map_err(|e| {
-                Error::corrupt(
-                    16,
-                    format!(
-                        "backupmeta does not decode after decryption ({e}): wrong --crypter.key?"
-                    ),
-                )
-                .in_file(&path)
-            })?;
-            (meta, true)
+            match decode::<BackupMeta>(&plain) {
+                Ok(meta) if plausible(&meta) => (meta, true),
+                // A key given for a backup that was not encrypted.
+                _ => {
+                    match decode::<BackupMeta>(bytes) {
+                        Ok(meta) if plausible(&meta) => (meta, false),
+                        _ => return Err(Error::corrupt(
+                            16,
+                            "backupmeta does not decode after decryption: wrong --crypter.key, \
+                             or damaged",
+                        )
+                        .in_file(&path)),
+                    }
+                }
+            }
         }
         None => {
             let meta = decode::<BackupMeta>(bytes).map_err(|e| {
@@ -275,7 +300,7 @@ pub fn open(path: &Path, crypter: Option<&Crypter>) -> Result<Backup> {
             (meta, false)
         }
     };
-    if meta.cluster_id == 0 && meta.end_version == 0 && meta.cluster_version.is_empty() {
+    if !plausible(&meta) {
         return Err(Error::corrupt(
             0,
             "backupmeta decodes but names no cluster and no version: not a BR backupmeta, or \
@@ -315,6 +340,11 @@ pub fn open(path: &Path, crypter: Option<&Crypter>) -> Result<Backup> {
         walk(&mut b, &index, crypter, 0, &mut budget);
     }
     Ok(b)
+}
+
+/// Decoded bytes that name a cluster or a version: random bytes (a wrong key) seldom do.
+fn plausible(m: &BackupMeta) -> bool {
+    m.cluster_id != 0 || m.end_version != 0 || !m.cluster_version.is_empty()
 }
 
 fn decode<M: prost::Message + Default>(bytes: &[u8]) -> std::result::Result<M, prost::DecodeError> {
@@ -436,6 +466,11 @@ impl DataFile {
 
     pub fn path(&self) -> &Path {
         self.src.path()
+    }
+
+    /// The bytes as stored (the ciphertext of an encrypted file).
+    pub fn stored_bytes(&self) -> &[u8] {
+        self.src.bytes()
     }
 
     /// The plaintext (the file itself when it is not encrypted).

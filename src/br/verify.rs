@@ -18,14 +18,22 @@ pub struct DataFileCheck {
     pub size: u64,
     /// The size the backupmeta records.
     pub expected_size: u64,
-    /// The key-value pairs and bytes the entries add up to (br.md §5.2), and what BR recorded.
+    /// The key-value pairs and bytes the entries add up to (br.md §6.2), and what BR recorded.
     pub kvs: u64,
     pub expected_kvs: u64,
     pub bytes: u64,
     pub expected_bytes: u64,
-    /// Whether `bytes` was compared with the record: only for RawKV backups, whose counting rule is
-    /// established (br.md §5.2); a TxnKV file's byte total is shown, not judged.
+    /// Whether the counts, the byte total and the CRC were compared with the record. Only where
+    /// BR's rule for them is established and applies to this file (br.md §6.1-§6.2): RawKV
+    /// backups of API V1 and V1TTL. A TxnKV file counts a pair once per user key across its write
+    /// and default files, so its totals are shown, not judged.
+    pub kvs_compared: bool,
     pub bytes_compared: bool,
+    /// The recomputed CRC-64/XZ XOR of the pairs, when BR recorded one (non-zero) and the rule
+    /// applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crc64xor: Option<u64>,
+    pub expected_crc64xor: u64,
     /// The backupmeta records a sha256 for the file and it was compared.
     pub sha256_checked: bool,
     /// One line per disagreement with the backupmeta, or per unreadable part.
@@ -78,7 +86,10 @@ fn check_file(b: &Backup, f: &File, crypter: Option<&Crypter>) -> DataFileCheck 
         expected_kvs: f.total_kvs,
         bytes: 0,
         expected_bytes: f.total_bytes,
-        bytes_compared: b.meta.is_raw_kv && f.total_bytes != 0,
+        kvs_compared: false,
+        bytes_compared: false,
+        crc64xor: None,
+        expected_crc64xor: f.crc64xor,
         sha256_checked: false,
         problems: Vec::new(),
         table: None,
@@ -97,10 +108,10 @@ fn check_file(b: &Backup, f: &File, crypter: Option<&Crypter>) -> DataFileCheck 
             c.size, f.size
         ));
     }
-    let plain = data.bytes();
+    // A data file's sha256 covers the stored bytes (the ciphertext of an encrypted one), br.md §6.4.
     if !f.sha256.is_empty() {
         c.sha256_checked = true;
-        let got = Sha256::digest(plain);
+        let got = Sha256::digest(data.stored_bytes());
         if got.as_slice() != f.sha256.as_slice() {
             c.problems.push(format!(
                 "sha256 {} differs from the recorded {}",
@@ -109,16 +120,36 @@ fn check_file(b: &Backup, f: &File, crypter: Option<&Crypter>) -> DataFileCheck 
             ));
         }
     }
-    let plan = Salvage::plan(plain, data.path());
-    let (mut kvs, mut bytes) = (0u64, 0u64);
+    let plan = Salvage::plan(data.bytes(), data.path());
+    let rule = raw_rule(b, f);
+    let crc = crc::Crc::<u64>::new(&crc::CRC_64_XZ);
+    let (mut kvs, mut bytes, mut xor) = (0u64, 0u64, 0u64);
     let report = plan.visit_entries(|e, _| {
         kvs += 1;
-        bytes += (stored_key_len(e.user_key) + e.value.len()) as u64;
+        let key = e.user_key.strip_prefix(b"z").unwrap_or(e.user_key);
+        let value = match rule {
+            Some(RawRule { ttl_bytes, .. }) => &e.value[..e.value.len().saturating_sub(ttl_bytes)],
+            None => e.value,
+        };
+        bytes += (key.len() + value.len()) as u64;
+        if rule.is_some_and(|r| r.crc) {
+            let mut d = crc.digest();
+            d.update(key);
+            d.update(value);
+            xor ^= d.finalize();
+        }
     });
     c.kvs = kvs;
     c.bytes = bytes;
+    if let Some(r) = rule {
+        c.kvs_compared = f.total_kvs != 0;
+        c.bytes_compared = f.total_bytes != 0;
+        if r.crc {
+            c.crc64xor = Some(xor);
+        }
+    }
     if report.file.status.is_clean() {
-        if f.total_kvs != 0 && kvs != f.total_kvs {
+        if c.kvs_compared && kvs != f.total_kvs {
             c.problems.push(format!(
                 "{kvs} key-value pairs, the backupmeta records {}",
                 f.total_kvs
@@ -128,6 +159,12 @@ fn check_file(b: &Backup, f: &File, crypter: Option<&Crypter>) -> DataFileCheck 
             c.problems.push(format!(
                 "{bytes} bytes of keys and values, the backupmeta records {}",
                 f.total_bytes
+            ));
+        }
+        if c.crc64xor.is_some_and(|x| x != f.crc64xor) {
+            c.problems.push(format!(
+                "crc64xor {xor:016x}, the backupmeta records {:016x}",
+                f.crc64xor
             ));
         }
     } else {
@@ -148,7 +185,28 @@ fn check_file(b: &Backup, f: &File, crypter: Option<&Crypter>) -> DataFileCheck 
     c
 }
 
-/// The key length BR counts: the key without TiKV's `z` data prefix (br.md §5.2).
-fn stored_key_len(key: &[u8]) -> usize {
-    key.strip_prefix(b"z").unwrap_or(key).len()
+/// How BR counted a RawKV file's pairs (br.md §6.1-§6.2): the key without TiKV's `z`; the value as
+/// stored, less the 8-byte TTL of API V1TTL when the CRC was computed (TiKV >= 6.1; older TiKV
+/// recorded no CRC and counted the stored value).
+#[derive(Clone, Copy)]
+struct RawRule {
+    ttl_bytes: usize,
+    /// BR recorded a CRC to compare.
+    crc: bool,
+}
+
+/// The rule for `f`, or `None` where it is not established (TxnKV, RawKV API V2).
+fn raw_rule(b: &Backup, f: &File) -> Option<RawRule> {
+    if !b.meta.is_raw_kv {
+        return None;
+    }
+    let crc = f.crc64xor != 0;
+    match b.meta.api_version {
+        0 => Some(RawRule { ttl_bytes: 0, crc }),
+        1 => Some(RawRule {
+            ttl_bytes: if crc { 8 } else { 0 },
+            crc,
+        }),
+        _ => None,
+    }
 }

@@ -248,16 +248,25 @@ fn write_verify(o: &mut impl Write, r: &rockrescue::br::verify::BackupCheck) -> 
     for f in &r.files {
         writeln!(
             o,
-            "{:<11} {}  {} kvs of {} recorded, {} bytes{}{}",
+            "{:<11} {}  {} kvs{}, {} bytes{}{}{}",
             f.status.label(),
             f.name,
             f.kvs,
-            f.expected_kvs,
+            if f.kvs_compared {
+                format!(" of {} recorded", f.expected_kvs)
+            } else {
+                " (not compared)".into()
+            },
             f.bytes,
             if f.bytes_compared {
                 format!(" of {} recorded", f.expected_bytes)
             } else {
                 " (not compared)".into()
+            },
+            match f.crc64xor {
+                Some(x) if x == f.expected_crc64xor => format!(", crc64xor {x:016x} matches"),
+                Some(x) => format!(", crc64xor {x:016x}"),
+                None => String::new(),
             },
             if f.sha256_checked {
                 ", sha256 matches"
