@@ -203,7 +203,9 @@ pub fn salvage_dump_with(
 /// an error (use [`salvage_dump`] to continue past it).
 pub fn dump_file_jsonl(path: &Path) -> Result<String> {
     let src = Source::open(path)?;
-    dump_bytes_jsonl(src.bytes(), path)
+    let out = dump_bytes_jsonl(src.bytes(), path)?;
+    src.check_intact()?;
+    Ok(out)
 }
 
 /// Like [`dump_file_jsonl`] over a file image.
