@@ -681,13 +681,18 @@ fn describe_error(e: &DamageError) -> String {
     }
 }
 
-/// Salvage one file: plan, write entries to `out_path`, return the report.
-fn salvage_one(path: &Path, out_path: &Path, opts: SalvageOptions) -> Result<FileReport, String> {
+/// Salvage one file: plan, write entries to `out_path`, return the report and whether the file
+/// changed while it was read (an I/O error: exit code 2).
+fn salvage_one(
+    path: &Path,
+    out_path: &Path,
+    opts: SalvageOptions,
+) -> Result<(FileReport, bool), String> {
     let src = match Source::open(path) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("rockrescue: {e}");
-            return Ok(FileReport::unreadable(path, &e));
+            return Ok((FileReport::unreadable(path, &e), false));
         }
     };
     src.advise_sequential();
@@ -697,11 +702,12 @@ fn salvage_one(path: &Path, out_path: &Path, opts: SalvageOptions) -> Result<Fil
     let mut rep = salvage_dump_with(&plan, DumpFormat::Jsonl, &mut w, opts)
         .and_then(|r| w.flush().map(|_| r))
         .map_err(|e| format!("{}: {e}", out_path.display()))?;
-    if let Err(e) = src.check_intact() {
+    let changed = src.check_intact().err();
+    if let Some(e) = &changed {
         eprintln!("rockrescue: {e}");
-        rep.changed_while_read(&e);
+        rep.changed_while_read(e);
     }
-    Ok(rep)
+    Ok((rep, changed.is_some()))
 }
 
 fn salvage_cmd(a: &SalvageArgs) -> i32 {
@@ -764,7 +770,10 @@ fn salvage_cmd(a: &SalvageArgs) -> i32 {
             damaged_blocks: a.include_damaged,
         };
         match salvage_one(f, o, opts) {
-            Ok(r) => reports.push(r),
+            Ok((r, changed)) => {
+                failed |= changed;
+                reports.push(r);
+            }
             Err(e) => {
                 eprintln!("rockrescue: {e}");
                 failed = true;
