@@ -62,10 +62,14 @@ impl Source {
         let backing = if meta.len() == 0 {
             Backing::Owned(Vec::new())
         } else {
-            // SAFETY: the map is read-only (PROT_READ), and we never write through it. Another process
-            // may still change the file under us: changed bytes are merely wrong data (checksums and
-            // `check_intact`'s size check see to that); pages cut off by a truncation fault, which
-            // the guard turns into zero pages and a recorded fault on Linux (module `sigbus`).
+            // SAFETY: the map is read-only (PROT_READ) and we never write through it. Another process
+            // can still change the file under us, which breaks the promise of `&[u8]` that the bytes
+            // do not change (why `Mmap::map` is unsafe): nothing here can prevent that. Every reader
+            // treats the bytes as untrusted input (bounds-checked slices, validated structures), so
+            // changed bytes give wrong data, which checksums and `check_intact` report, not memory
+            // errors. Pages cut off by a truncation fault on access: on Linux the guard (module
+            // `sigbus`) turns that into zero pages and a recorded fault; elsewhere it kills the
+            // process, as the README says.
             let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, &e))?;
             Backing::Mapped {
                 guard: Guard::register(map.as_ptr(), map.len()),
