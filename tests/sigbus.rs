@@ -223,3 +223,35 @@ fn cli_survives_a_concurrent_truncation() {
         }
     }
 }
+
+/// Many guarded files faulting at once on several threads: each fault is charged to its own file.
+#[test]
+fn concurrent_faults_are_charged_to_their_own_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 16u64;
+    let files: Vec<(PathBuf, Source)> = (0..n)
+        .map(|i| {
+            let p = dir.path().join(format!("{i}"));
+            std::fs::write(&p, vec![1u8; 2 << 20]).unwrap();
+            let s = Source::open(&p).unwrap();
+            (p, s)
+        })
+        .collect();
+    // File i keeps (i+1) * 64 KiB of its 2 MiB; file 0 is left whole.
+    for (i, (p, _)) in files.iter().enumerate().skip(1) {
+        truncate(p, (i as u64 + 1) << 16);
+    }
+    let sums: Vec<u64> = files
+        .par_iter()
+        .map(|(_, s)| s.bytes().iter().map(|&b| b as u64).sum())
+        .collect();
+    assert_eq!(sums[0], 2 << 20);
+    assert_eq!(files[0].1.fault_offset(), None);
+    files[0].1.check_intact().unwrap();
+    for (i, (_, s)) in files.iter().enumerate().skip(1) {
+        let kept = (i as u64 + 1) << 16;
+        assert_eq!(sums[i], kept);
+        assert_eq!(s.fault_offset(), Some(kept), "file {i}");
+        assert_eq!(s.check_intact().unwrap_err().offset, kept);
+    }
+}

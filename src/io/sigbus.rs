@@ -75,6 +75,9 @@ impl Slot {
 }
 
 static REGISTRY: [Slot; SLOTS] = [const { Slot::new() }; SLOTS];
+/// One past the highest slot ever taken: the handler scans no further (a truncated file faults once
+/// per page, so the scan must stay short).
+static HIGH: AtomicUsize = AtomicUsize::new(0);
 static PAGE_SIZE: AtomicUsize = AtomicUsize::new(0);
 /// The SIGBUS disposition found when ours was installed (set before ours is).
 static PREVIOUS: OnceLock<libc::sigaction> = OnceLock::new();
@@ -112,6 +115,7 @@ impl Guard {
             slot.start.store(start as usize, SeqCst);
             slot.len.store(len, SeqCst);
             slot.fault.store(NONE, SeqCst);
+            HIGH.fetch_max(i + 1, SeqCst);
             slot.state
                 .store((s & !STATE_MASK).wrapping_add(4) | LIVE, SeqCst);
             return Some(Guard { slot: i });
@@ -200,7 +204,8 @@ extern "C" fn on_sigbus(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut 
 /// If `addr` lies in a registered mapping, replace its page with zeros and record the fault.
 fn zero_fill(addr: usize) -> bool {
     let page = PAGE_SIZE.load(SeqCst);
-    for slot in REGISTRY.iter() {
+    let high = HIGH.load(SeqCst).min(SLOTS);
+    for slot in &REGISTRY[..high] {
         let Some(off) = slot.covers(addr) else {
             continue;
         };
