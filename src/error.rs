@@ -87,6 +87,15 @@ impl Error {
             kind: ErrorKind::Io(err.to_string()),
         }
     }
+    /// An I/O error part way through a file: `offset` is the first byte that could not be read as it
+    /// was (the file changed under the reader, or the device failed).
+    pub fn io_at(path: &Path, offset: u64, msg: impl Into<String>) -> Self {
+        Error {
+            path: Some(path.to_path_buf()),
+            offset,
+            kind: ErrorKind::Io(msg.into()),
+        }
+    }
     /// Attach the file path if the error does not have one yet.
     pub fn in_file(mut self, path: &Path) -> Self {
         if self.path.is_none() {

@@ -10,8 +10,30 @@ use memmap2::Mmap;
 
 use crate::error::{Error, Result};
 
+#[cfg(target_os = "linux")]
+mod sigbus;
+#[cfg(target_os = "linux")]
+use sigbus::Guard;
+
+/// Elsewhere mappings are not guarded: a file truncated under the reader still faults there.
+#[cfg(not(target_os = "linux"))]
+struct Guard;
+#[cfg(not(target_os = "linux"))]
+impl Guard {
+    fn register(_start: *const u8, _len: usize) -> Option<Guard> {
+        None
+    }
+    fn fault_offset(&self) -> Option<u64> {
+        None
+    }
+}
+
 enum Backing {
-    Mapped(Mmap),
+    Mapped {
+        // Declared before `map` so it is dropped (unregistered) before the mapping is unmapped.
+        guard: Option<Guard>,
+        map: Mmap,
+    },
     Owned(Vec<u8>),
 }
 
@@ -24,8 +46,10 @@ pub struct Source {
 impl Source {
     /// Open `path` read-only and map it into memory.
     ///
-    /// Mapping is safe for our purposes as long as nobody truncates the file while we read it; the tool
-    /// is meant for files no longer in use by a running database, and README says so.
+    /// On Linux the mapping is guarded: if another process truncates the file while we read it (or
+    /// the device fails to read a page), the read that faults is given a page of zeros instead of
+    /// killing the process, and [`Source::check_intact`] reports it afterwards. Whoever reads a
+    /// `Source` to a verdict must call `check_intact` before trusting the verdict.
     pub fn open(path: &Path) -> Result<Source> {
         let file = File::open(path).map_err(|e| Error::io(path, &e))?;
         let meta = file.metadata().map_err(|e| Error::io(path, &e))?;
@@ -38,10 +62,19 @@ impl Source {
         let backing = if meta.len() == 0 {
             Backing::Owned(Vec::new())
         } else {
-            // SAFETY: the map is read-only (PROT_READ) and private to this process; a concurrent
-            // truncation by another process is the one hazard, documented above.
+            // SAFETY: the map is read-only (PROT_READ) and we never write through it. Another process
+            // can still change the file under us, which breaks the promise of `&[u8]` that the bytes
+            // do not change (why `Mmap::map` is unsafe): nothing here can prevent that. Every reader
+            // treats the bytes as untrusted input (bounds-checked slices, validated structures), so
+            // changed bytes give wrong data, which checksums and `check_intact` report, not memory
+            // errors. Pages cut off by a truncation fault on access: on Linux the guard (module
+            // `sigbus`) turns that into zero pages and a recorded fault; elsewhere it kills the
+            // process, as the README says.
             let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, &e))?;
-            Backing::Mapped(map)
+            Backing::Mapped {
+                guard: Guard::register(map.as_ptr(), map.len()),
+                map,
+            }
         };
         Ok(Source {
             path: path.to_path_buf(),
@@ -63,7 +96,7 @@ impl Source {
 
     pub fn bytes(&self) -> &[u8] {
         match &self.backing {
-            Backing::Mapped(m) => m,
+            Backing::Mapped { map, .. } => map,
             Backing::Owned(v) => v,
         }
     }
@@ -78,9 +111,57 @@ impl Source {
 
     /// Hint that the file will be read front to back (helps readahead on large audits).
     pub fn advise_sequential(&self) {
-        if let Backing::Mapped(m) = &self.backing {
-            let _ = m.advise(memmap2::Advice::Sequential);
+        if let Backing::Mapped { map, .. } = &self.backing {
+            let _ = map.advise(memmap2::Advice::Sequential);
         }
+    }
+
+    /// The lowest file offset at which a read faulted because the bytes were no longer there (the
+    /// file was truncated, or the device failed) and zeros were read instead. Cheap (no system
+    /// call); always `None` for in-memory sources and where mappings are not guarded.
+    pub fn fault_offset(&self) -> Option<u64> {
+        match &self.backing {
+            Backing::Mapped {
+                guard: Some(g),
+                map,
+            } => g.fault_offset().map(|o| o.min(map.len() as u64)),
+            _ => None,
+        }
+    }
+
+    /// Whether everything read so far was read as the file was when it was opened: an I/O error
+    /// naming the first byte that was not if a read faulted (see [`Source::fault_offset`]) or the
+    /// file is now shorter than when it was mapped (bytes past the new end of a page read as zeros
+    /// without faulting). Call it after reading a file to the end and before trusting the result;
+    /// a file that changed under the reader gets this error as its verdict.
+    pub fn check_intact(&self) -> Result<()> {
+        if !matches!(self.backing, Backing::Mapped { .. }) {
+            return Ok(());
+        }
+        let was = self.len();
+        let fault = self.fault_offset();
+        // The path, not a kept descriptor: many sources can be open at once. A file deleted since is
+        // no change to the bytes we mapped.
+        let now = std::fs::metadata(&self.path).ok().map(|m| m.len());
+        let shrank = now.filter(|&n| n < was);
+        let msg = match (fault, shrank) {
+            (None, None) => return Ok(()),
+            (Some(at), Some(now)) => format!(
+                "the file shrank while being read (now {now} bytes, was {was}); reading byte {at} \
+                 faulted and the bytes past the new end were read as zeros; copy the file and read \
+                 the copy"
+            ),
+            (None, Some(now)) => format!(
+                "the file shrank while being read (now {now} bytes, was {was}); bytes from {now} on \
+                 may have been read as zeros; copy the file and read the copy"
+            ),
+            (Some(at), None) => format!(
+                "reading byte {at} faulted (the file was truncated while being read, or the device \
+                 reported an I/O error); the pages that faulted were read as zeros"
+            ),
+        };
+        let first = fault.into_iter().chain(shrank).min().unwrap_or(0);
+        Err(Error::io_at(&self.path, first, msg))
     }
 
     /// The bytes `[offset, offset+len)`, or a truncation error naming what was being read.
@@ -241,5 +322,89 @@ mod tests {
         let e = ensure_outside_inputs("output directory", &db.join("o"), &[&link]).unwrap_err();
         assert_eq!(e.relation, "lies inside");
         assert!(e.to_string().contains("refusing to use"));
+    }
+
+    /// A file of `blocks` blocks of 64 KiB of 0xAB (a multiple of every page size), its path and the
+    /// block size.
+    fn filled(dir: &Path, blocks: usize) -> (PathBuf, usize) {
+        let page = 65536;
+        let path = dir.join("f");
+        std::fs::write(&path, vec![0xABu8; page * blocks]).unwrap();
+        (path, page)
+    }
+
+    #[test]
+    fn intact_file_checks_clean() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, page) = filled(dir.path(), 2);
+        let src = Source::open(&path).unwrap();
+        assert!(src.bytes().iter().all(|&b| b == 0xAB));
+        assert_eq!(src.len(), 2 * page as u64);
+        assert_eq!(src.fault_offset(), None);
+        src.check_intact().unwrap();
+        Source::from_vec("mem", vec![1, 2, 3])
+            .check_intact()
+            .unwrap();
+    }
+
+    #[test]
+    fn growth_is_not_a_change_to_what_was_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, _) = filled(dir.path(), 1);
+        let src = Source::open(&path).unwrap();
+        let f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.set_len(src.len() * 3).unwrap();
+        src.check_intact().unwrap();
+    }
+
+    #[test]
+    fn shrink_without_reading_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, page) = filled(dir.path(), 4);
+        let src = Source::open(&path).unwrap();
+        let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        f.set_len(page as u64).unwrap();
+        let e = src.check_intact().unwrap_err();
+        assert_eq!(e.offset, page as u64);
+        assert_eq!(e.path.as_deref(), Some(path.as_path()));
+        assert!(e.to_string().contains("shrank"), "{e}");
+    }
+
+    /// The file is truncated after it was mapped: reads past the new end fault, are given zeros, and
+    /// the fault is recorded (on Linux; elsewhere the read would kill the process, so not tried).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn reads_past_a_truncation_give_zeros_and_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, page) = filled(dir.path(), 4);
+        let src = Source::open(&path).unwrap();
+        let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        // Cut 100 bytes into the second block: the rest of that memory page reads as zeros without
+        // faulting, every page after it faults.
+        f.set_len(page as u64 + 100).unwrap();
+        let first_fault = (page + 100).next_multiple_of(sigbus::page_size()) as u64;
+        let b = src.bytes();
+        assert!(b[..page + 100].iter().all(|&x| x == 0xAB));
+        assert!(b[page + 100..].iter().all(|&x| x == 0));
+        assert_eq!(src.fault_offset(), Some(first_fault));
+        let e = src.check_intact().unwrap_err();
+        // The first byte not read as it was: the new end (before the first fault).
+        assert_eq!(e.offset, page as u64 + 100);
+        let msg = e.to_string();
+        assert!(
+            msg.contains("shrank") && msg.contains(&format!("reading byte {first_fault}")),
+            "{msg}"
+        );
+        // Reading again faults no more (the zero pages stay) and changes nothing.
+        assert!(src.bytes()[3 * page..].iter().all(|&x| x == 0));
+        assert_eq!(src.fault_offset(), Some(first_fault));
+        drop(src);
+        // The slot is free again: a new mapping of the file starts clean.
+        let again = Source::open(&path).unwrap();
+        assert_eq!(again.fault_offset(), None);
+        again.check_intact().unwrap();
     }
 }

@@ -468,6 +468,12 @@ impl DataFile {
         self.src.path()
     }
 
+    /// Whether the file was read as it was when opened (see [`Source::check_intact`]): call it
+    /// after reading, before trusting the result.
+    pub fn check_intact(&self) -> Result<()> {
+        self.src.check_intact()
+    }
+
     /// The bytes as stored (the ciphertext of an encrypted file).
     pub fn stored_bytes(&self) -> &[u8] {
         self.src.bytes()

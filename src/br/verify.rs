@@ -141,6 +141,11 @@ fn check_file(b: &Backup, f: &File, crypter: Option<&Crypter>) -> DataFileCheck 
     });
     c.kvs = kvs;
     c.bytes = bytes;
+    // Verdicts made from bytes that changed under the reader are not evidence.
+    if let Err(e) = data.check_intact() {
+        c.problems.push(e.to_string());
+        return c;
+    }
     if let Some(r) = rule {
         c.kvs_compared = f.total_kvs != 0;
         c.bytes_compared = f.total_bytes != 0;

@@ -155,6 +155,10 @@ fn dump(a: &DumpArgs) -> i32 {
             edits.push((off, e.clone()));
         }
     });
+    if let Err(e) = src.check_intact() {
+        eprintln!("rockrescue: {e}");
+        return EXIT_ERROR;
+    }
     let mut o = BufWriter::new(io::stdout().lock());
     if a.json {
         let out = Output {

@@ -150,6 +150,15 @@ fn open_or_report(path: &Path) -> Result<Source, i32> {
     })
 }
 
+/// If the file changed while it was read (see `Source::check_intact`): report that I/O error and
+/// return its exit code; whatever was read from it is not printed.
+fn changed(src: &Source) -> Option<i32> {
+    src.check_intact().err().map(|e| {
+        eprintln!("rockrescue: {e}");
+        EXIT_ERROR
+    })
+}
+
 fn print_json<T: Serialize>(v: &T) {
     let mut out = io::stdout().lock();
     let _ = serde_json::to_writer_pretty(&mut out, v);
@@ -184,6 +193,9 @@ fn info(a: &FileArgs) -> i32 {
     let t = match Table::open(src.bytes(), &a.file) {
         Ok(t) => t,
         Err(e) => {
+            if let Some(c) = changed(&src) {
+                return c;
+            }
             eprintln!("rockrescue: {e}");
             return EXIT_DAMAGE;
         }
@@ -224,6 +236,9 @@ fn info(a: &FileArgs) -> i32 {
             .unwrap_or_default(),
         problems: t.problems.iter().map(|e| e.to_string()).collect(),
     };
+    if let Some(c) = changed(&src) {
+        return c;
+    }
     if a.json {
         print_json(&i);
     } else {
@@ -289,11 +304,17 @@ fn layout(a: &FileArgs) -> i32 {
     let t = match Table::open(src.bytes(), &a.file) {
         Ok(t) => t,
         Err(e) => {
+            if let Some(c) = changed(&src) {
+                return c;
+            }
             eprintln!("rockrescue: {e}");
             return EXIT_DAMAGE;
         }
     };
     let checks = verify::check_blocks(&t);
+    if let Some(c) = changed(&src) {
+        return c;
+    }
     let bad = checks.iter().filter(|c| !c.ok).count();
     if a.json {
         print_json(&checks);
@@ -438,7 +459,11 @@ fn verify_cmd(a: &VerifyArgs) -> i32 {
                     Err(e) => return Some(FileReport::unreadable(f, &e)),
                 };
                 let plan = Salvage::plan(src.bytes(), f);
-                salvage_dump(&plan, DumpFormat::Jsonl, &mut io::sink()).ok()
+                let mut rep = salvage_dump(&plan, DumpFormat::Jsonl, &mut io::sink()).ok()?;
+                if let Err(e) = src.check_intact() {
+                    rep.changed_while_read(&e);
+                }
+                Some(rep)
             })
             .collect();
         if let Err(c) = write_report(p, &reports) {
@@ -514,7 +539,11 @@ fn dump(a: &DumpArgs) -> i32 {
             eprintln!("rockrescue: writing output: {e}");
             EXIT_ERROR
         }
-        Ok(rep) => {
+        Ok(mut rep) => {
+            let io_error = src.check_intact().err();
+            if let Some(e) = &io_error {
+                rep.changed_while_read(e);
+            }
             for d in &rep.damaged {
                 eprintln!(
                     "rockrescue: {}: damaged {} at byte {} ({} bytes): {}",
@@ -529,6 +558,10 @@ fn dump(a: &DumpArgs) -> i32 {
                 if let Err(c) = write_report(p, std::slice::from_ref(&rep)) {
                     return c;
                 }
+            }
+            if let Some(e) = io_error {
+                eprintln!("rockrescue: {e}");
+                return EXIT_ERROR;
             }
             report_exit(std::slice::from_ref(&rep))
         }
@@ -595,11 +628,16 @@ fn salvage_cmd(a: &SalvageArgs) -> i32 {
             damaged_blocks: a.include_damaged,
         };
         match salvage_table_to(f, o, opts) {
-            Ok(r) => {
+            Ok((r, changed)) => {
                 if r.file.status == Status::Unreadable && r.file.size == 0 {
                     if let Some(d) = r.damaged.first() {
                         eprintln!("rockrescue: {}: {}", f.display(), d.error);
                     }
+                }
+                // A table that changed while it was read is an I/O error (exit 2).
+                if let Some(e) = changed {
+                    eprintln!("rockrescue: {e}");
+                    failed = true;
                 }
                 reports.push(r)
             }

@@ -63,6 +63,11 @@ fn dump(a: &DumpArgs) -> i32 {
             EXIT_ERROR
         }
         Ok(sum) => {
+            // Records read from a file that changed under the reader prove nothing.
+            if let Err(e) = src.check_intact() {
+                eprintln!("rockrescue: {e}");
+                return EXIT_ERROR;
+            }
             for p in &sum.problems {
                 eprintln!(
                     "rockrescue: {}: {} at byte {} ({} bytes): {}",

@@ -123,6 +123,11 @@ pub fn export_raw(
             if let Some(e) = err {
                 return Err(e);
             }
+            let mut report = report;
+            if let Err(e) = data.check_intact() {
+                report.changed_while_read(&e);
+                rep.unreadable.push(format!("{}: {e}", f.name));
+            }
             rep.files.push(report);
         }
         w.flush()?;

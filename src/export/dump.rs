@@ -117,26 +117,32 @@ pub fn salvage_output_names(tables: &[PathBuf], out: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Salvage the table at `path` into the JSONL file `out_path` and return its damage report. A table
-/// that cannot be opened gets an `unreadable` report (and no output file); an error is only for
-/// the output.
+/// Salvage the table at `path` into the JSONL file `out_path` and return its damage report, with
+/// the I/O error when the file changed while it was read (its report then says so, damage-report.md
+/// §1). A table that cannot be opened gets an `unreadable` report (and no output file); an error is
+/// only for the output.
 pub fn salvage_table_to(
     path: &Path,
     out_path: &Path,
     opts: SalvageOptions,
-) -> io::Result<FileReport> {
+) -> io::Result<(FileReport, Option<Error>)> {
     let src = match crate::io::Source::open(path) {
         Ok(s) => s,
-        Err(e) => return Ok(FileReport::unreadable(path, &e)),
+        Err(e) => return Ok((FileReport::unreadable(path, &e), None)),
     };
     src.advise_sequential();
     let plan = Salvage::plan(src.bytes(), path);
     let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", out_path.display()));
     let f = std::fs::File::create(out_path).map_err(named)?;
     let mut w = io::BufWriter::with_capacity(1 << 20, f);
-    salvage_dump_with(&plan, DumpFormat::Jsonl, &mut w, opts)
+    let mut rep = salvage_dump_with(&plan, DumpFormat::Jsonl, &mut w, opts)
         .and_then(|r| w.flush().map(|_| r))
-        .map_err(named)
+        .map_err(named)?;
+    let changed = src.check_intact().err();
+    if let Some(e) = &changed {
+        rep.changed_while_read(e);
+    }
+    Ok((rep, changed))
 }
 
 /// Write every entry the plan can recover to `out` (data blocks in file order, then range
@@ -247,7 +253,9 @@ pub fn salvage_dump_with(
 /// an error (use [`salvage_dump`] to continue past it).
 pub fn dump_file_jsonl(path: &Path) -> Result<String> {
     let src = Source::open(path)?;
-    dump_bytes_jsonl(src.bytes(), path)
+    let out = dump_bytes_jsonl(src.bytes(), path)?;
+    src.check_intact()?;
+    Ok(out)
 }
 
 /// Like [`dump_file_jsonl`] over a file image.

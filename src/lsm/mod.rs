@@ -39,7 +39,9 @@ pub struct Finding {
     pub severity: Severity,
     /// Stable identifier: current, manifest, missing_file, size_mismatch, table_damage,
     /// file_checksum, key_range, seq_range, level_overlap, duplicate_file, orphan_file,
-    /// missing_blob_file, wal_damage, wal_order, options, unverified.
+    /// missing_blob_file, wal_damage, wal_order, options, unverified (a table without checksums),
+    /// io_error (a file changed while it was read: it shrank, or a read faulted; see
+    /// `Source::check_intact`).
     pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
@@ -242,6 +244,21 @@ fn check_table(
             }
         }
     }
+    // Findings made from bytes that changed under the reader are not evidence: the I/O error alone.
+    if let Err(e) = src.check_intact() {
+        tc.status = Status::Unreadable;
+        let mut f = finding(
+            Severity::Error,
+            "io_error",
+            Some(&path),
+            format!(
+                "live table of column family '{cf}' at L{level} ({} bytes) cannot be read: {}",
+                m.size, e.kind
+            ),
+        );
+        f.offset = Some(e.offset);
+        return (tc, vec![f]);
+    }
     if findings.iter().any(|f| f.severity == Severity::Error) && tc.status.is_clean() {
         tc.status = Status::Damaged;
     }
@@ -330,8 +347,12 @@ pub fn check_dir(dir: &Path, mut progress: impl FnMut(u64) + Send) -> CheckRepor
         return report;
     };
     report.manifest = Some(manifest_path.display().to_string());
-    let version: Version = match Source::open(&manifest_path) {
-        Ok(src) => manifest::replay(src.bytes(), |_, _| {}),
+    let replayed = Source::open(&manifest_path).and_then(|src| {
+        let v = manifest::replay(src.bytes(), |_, _| {});
+        src.check_intact().map(|()| v)
+    });
+    let version: Version = match replayed {
+        Ok(v) => v,
         Err(e) => {
             findings.push(finding(
                 Severity::Error,
@@ -494,6 +515,12 @@ pub fn check_dir(dir: &Path, mut progress: impl FnMut(u64) + Send) -> CheckRepor
             continue;
         };
         let sum = crate::wal::read_wal(src.bytes(), path, |_, _| {});
+        if let Err(e) = src.check_intact() {
+            let mut f = finding(Severity::Error, "io_error", Some(path), e.kind.to_string());
+            f.offset = Some(e.offset);
+            findings.push(f);
+            continue;
+        }
         for p in &sum.problems {
             let sev = if p.kind == "torn_tail" {
                 Severity::Warning

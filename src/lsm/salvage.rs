@@ -316,9 +316,16 @@ pub fn salvage_db_visit(
         .filter(|p| p.exists())
         .and_then(|p| {
             rep.manifest = Some(p.display().to_string());
-            Source::open(&p)
-                .ok()
-                .map(|s| manifest::replay(s.bytes(), |_, _| {}))
+            let s = Source::open(&p).ok()?;
+            let v = manifest::replay(s.bytes(), |_, _| {});
+            match s.check_intact() {
+                Ok(()) => Some(v),
+                Err(e) => {
+                    rep.notes
+                        .push(format!("the MANIFEST was not read as it was: {e}"));
+                    None
+                }
+            }
         });
     let manifest_ok = version.as_ref().is_some_and(|v| v.problems.is_empty());
     if !manifest_ok {
@@ -438,6 +445,11 @@ pub fn salvage_db_visit(
         if let Some(e) = err {
             return Err(e);
         }
+        // The entries taken so far came from blocks that verified before the file changed; the
+        // report says from where on nothing was read.
+        if let Err(e) = src.check_intact() {
+            report.changed_while_read(&e);
+        }
         for (t, _) in plan.range_tombstones().0 {
             r.tombstones.push((t.start, t.end, t.seq));
         }
@@ -471,7 +483,7 @@ pub fn salvage_db_visit(
         let mut ops = 0u64;
         let mut err = None;
         let mut seqs_after_damage: Vec<(u64, u64)> = Vec::new();
-        let sum = wal::read_wal(src.bytes(), path, |off, batch| {
+        let mut sum = wal::read_wal(src.bytes(), path, |off, batch| {
             seqs_after_damage.push((off, batch.sequence));
             for op in &batch.ops {
                 let (Some(seq), Some(t)) = (op.seq, op_vtype(op.op)) else {
@@ -499,6 +511,17 @@ pub fn salvage_db_visit(
         });
         if let Some(e) = err {
             return Err(e);
+        }
+        // A WAL that changed under the reader: what was read past the first byte not read as it was
+        // (zeros) is no evidence; in its place one problem, damage (so keys become suspect).
+        if let Err(e) = src.check_intact() {
+            sum.problems.retain(|p| p.offset < e.offset);
+            sum.problems.push(wal::WalProblem {
+                offset: e.offset,
+                length: src.len().saturating_sub(e.offset),
+                kind: "io_error".into(),
+                message: e.kind.to_string(),
+            });
         }
         // A damaged record (not a torn tail) may have held writes to any key: every key whose
         // newest version is older than the first batch after the damage is suspect.
@@ -677,7 +700,8 @@ impl Blobs {
                     Source::open(&dir.join(format!("{file_number:06}.blob"))).ok()
                 });
                 match src {
-                    Some(s) => crate::blob::read_value(s.bytes(), key, offset, size, compression),
+                    Some(s) => crate::blob::read_value(s.bytes(), key, offset, size, compression)
+                        .and_then(|v| intact(s, v)),
                     None => Err(format!("blob file {file_number:06}.blob is missing")),
                 }
             }
@@ -693,7 +717,8 @@ impl Blobs {
                     Source::open(&dir.join("titandb").join(format!("{file_number:06}.blob"))).ok()
                 });
                 match src {
-                    Some(s) => crate::blob::read_titan_value(s.bytes(), key, offset, size),
+                    Some(s) => crate::blob::read_titan_value(s.bytes(), key, offset, size)
+                        .and_then(|v| intact(s, v)),
                     None => Err(format!(
                         "Titan blob file titandb/{file_number:06}.blob is missing"
                     )),
@@ -701,6 +726,18 @@ impl Blobs {
             }
             None => Err("undecodable blob index".into()),
         }
+    }
+}
+
+/// A value read from a blob file, unless a read of that file has faulted (it shrank under the reader:
+/// the value may be zeros). Only the cheap fault check: a blob record carries its own checksum.
+fn intact(s: &Source, v: Vec<u8>) -> Result<Vec<u8>, String> {
+    match s.fault_offset() {
+        None => Ok(v),
+        Some(at) => Err(format!(
+            "{}: the blob file changed while it was read (a read at byte {at} failed)",
+            s.path().display()
+        )),
     }
 }
 

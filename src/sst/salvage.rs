@@ -228,6 +228,38 @@ impl FileReport {
             notes: Vec::new(),
         }
     }
+
+    /// Mark the report of a file that changed while it was read (`e` from
+    /// [`crate::io::Source::check_intact`]): the bytes from `e.offset` on were not read as they were,
+    /// so the regions found there (zeros read in place of the cut-off bytes) are dropped and one
+    /// region of kind `file` from `e.offset` to the end names the I/O error (block counts are left
+    /// as read). Entries recovered
+    /// before that offset stand (they came from blocks that verified); the status follows §3 of
+    /// format-specs/damage-report.md with the new region, so it is never `ok`.
+    pub fn changed_while_read(&mut self, e: &Error) {
+        let from = e.offset.min(self.file.size);
+        self.damaged.retain(|d| d.offset + d.length <= from);
+        self.damaged.push(region(
+            from,
+            self.file.size - from,
+            "file",
+            DamageError::Decode {
+                message: e.kind.to_string(),
+            },
+        ));
+        self.damaged.sort_by_key(|d| d.offset);
+        self.notes.push(format!(
+            "the file changed while it was read; nothing from byte {from} on was read as it was: \
+             copy the file and read the copy"
+        ));
+        if self.file.status != Status::Unsupported {
+            self.file.status = if self.entries.recovered == 0 && self.blocks.ok == 0 {
+                Status::Unreadable
+            } else {
+                Status::Damaged
+            };
+        }
+    }
 }
 
 /// What decoding one unit gave.

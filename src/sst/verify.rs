@@ -566,8 +566,24 @@ pub fn verify_path(path: &Path, deep: bool) -> FileVerdict {
             return v;
         }
     };
+    verify_source(&src, deep)
+}
+
+/// Audit an open file. If the file changed under the reader (it shrank, or a read faulted and was
+/// given zeros, see [`Source::check_intact`]), the verdict is that I/O error alone: whatever the
+/// zeros made of the blocks is not evidence about the table.
+pub fn verify_source(src: &Source, deep: bool) -> FileVerdict {
     src.advise_sequential();
-    verify_bytes(src.bytes(), path, deep)
+    let v = verify_bytes(src.bytes(), src.path(), deep);
+    match src.check_intact() {
+        Ok(()) => v,
+        Err(e) => {
+            let mut u = empty_verdict(src.path(), deep);
+            u.file.size = src.len();
+            u.issues.push(Issue::from_error("file", &e));
+            u
+        }
+    }
 }
 
 /// Audit a file image (also used by fuzzing and tests).
