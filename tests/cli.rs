@@ -436,3 +436,24 @@ fn verify_says_unverified_for_tables_without_checksums() {
     let o = rockrescue(&["sst", "verify", t, p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
 }
+
+/// An input that cannot be opened is an I/O error: exit 2 (format-specs/damage-report.md §7), and
+/// the report still names it unreadable.
+#[test]
+fn salvage_of_a_missing_input_exits_2() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("out");
+    let o = rockrescue(&[
+        "sst",
+        "salvage",
+        TABLE,
+        d.path().join("missing.sst").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("damage-report.json")).unwrap()).unwrap();
+    assert_eq!(r["files"][0]["status"], "ok");
+    assert_eq!(r["files"][1]["status"], "unreadable");
+}

@@ -629,10 +629,12 @@ fn salvage_cmd(a: &SalvageArgs) -> i32 {
         };
         match salvage_table_to(f, o, opts) {
             Ok((r, changed)) => {
-                if r.file.status == Status::Unreadable && r.file.size == 0 {
-                    if let Some(d) = r.damaged.first() {
-                        eprintln!("rockrescue: {}: {}", f.display(), d.error);
-                    }
+                // An input that cannot be opened is an I/O error (exit 2, damage-report.md §7).
+                if let Some(d) = r.damaged.first().filter(|d| {
+                    r.file.status == Status::Unreadable && r.file.size == 0 && d.kind == "file"
+                }) {
+                    eprintln!("rockrescue: {}: {}", f.display(), d.error);
+                    failed = true;
                 }
                 // A table that changed while it was read is an I/O error (exit 2).
                 if let Some(e) = changed {
