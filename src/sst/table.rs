@@ -500,10 +500,17 @@ impl<'a> Table<'a> {
     fn detect_key_format(&self) -> KeyFormat {
         let internal_shape =
             |k: &[u8]| ikey::parse(k).is_some_and(|p| ikey::is_table_point_type(p.vtype));
+        // A shortened separator carries the largest sequence number and the writer's
+        // kValueTypeForSeek, which varies by version: any type is accepted there
+        // (internal-key.md §5.5).
+        let separator_shape = |k: &[u8]| {
+            ikey::parse(k)
+                .is_some_and(|p| p.seq == ikey::MAX_SEQ || ikey::is_table_point_type(p.vtype))
+        };
         if self
             .data_blocks
             .iter()
-            .any(|d| !internal_shape(&d.separator))
+            .any(|d| !separator_shape(&d.separator))
         {
             return KeyFormat::Raw;
         }
