@@ -157,6 +157,13 @@ fn rocksdb_fv0_without_properties_is_not_raw() {
     assert_eq!(t.format, TableFormat::LevelDb);
     assert!(t.properties.is_none());
     assert_eq!(t.key_format, KeyFormat::Internal);
+    drop(t);
+    // Salvage carves the blocks the lost metaindex named and still finds no raw keys.
+    let s = Salvage::plan(&bytes, &path);
+    let mut out = Vec::new();
+    let report = salvage_dump(&s, DumpFormat::Jsonl, &mut out).unwrap();
+    assert!(!report.raw_keys, "{:?}", report.notes);
+    assert!(!String::from_utf8(out).unwrap().contains("raw_key"));
 }
 
 /// Damage in one data block of a raw-key table is reported for that block only; the other blocks'
@@ -250,4 +257,38 @@ fn info_says_raw_keys() {
     let o = run(&["sst", "verify", table]);
     assert_eq!(o.status.code(), Some(0));
     assert!(String::from_utf8(o.stdout).unwrap().contains(", raw keys"));
+}
+
+/// With the index damaged nothing in the table structure tells the key format: salvage learns it
+/// from the blocks it carves (format-specs/carving.md §7.2) and still recovers every entry whole.
+#[test]
+fn carving_learns_raw_keys_when_the_index_is_lost() {
+    for name in ["leveldb-raw-snappy", "leveldb-raw-nocompress-trap"] {
+        let path = raw_table(name);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let t = open(&bytes, &path);
+        let index = t.index_handle;
+        drop(t);
+        bytes[(index.offset + index.size / 2) as usize] ^= 0x10;
+        let t = open(&bytes, &path);
+        assert!(t.data_blocks.is_empty(), "{name}: the index still reads");
+        assert_eq!(
+            t.key_format,
+            KeyFormat::Internal,
+            "{name}: nothing to judge by"
+        );
+        drop(t);
+        let s = Salvage::plan(&bytes, &path);
+        let mut out = Vec::new();
+        let report = salvage_dump(&s, DumpFormat::Jsonl, &mut out).unwrap();
+        assert!(report.raw_keys, "{name}: {:?}", report.notes);
+        assert!(
+            report.notes.iter().any(|n| n.contains("found by carving")),
+            "{name}: {:?}",
+            report.notes
+        );
+        assert_eq!(report.damaged.len(), 1, "{name}: {:?}", report.damaged);
+        assert_eq!(report.damaged[0].kind, "index");
+        assert_eq!(String::from_utf8(out).unwrap(), expected(name), "{name}");
+    }
 }
