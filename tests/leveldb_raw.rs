@@ -263,7 +263,9 @@ fn info_says_raw_keys() {
 /// from the blocks it carves (format-specs/carving.md §7.2) and still recovers every entry whole.
 #[test]
 fn carving_learns_raw_keys_when_the_index_is_lost() {
-    for name in ["leveldb-raw-snappy", "leveldb-raw-nocompress-trap"] {
+    // leveldb-raw-bloom: every data key looks internal; only its bloom filter (over whole keys)
+    // still tells.
+    for name in RAW {
         let path = raw_table(name);
         let mut bytes = std::fs::read(&path).unwrap();
         let t = open(&bytes, &path);
@@ -291,4 +293,32 @@ fn carving_learns_raw_keys_when_the_index_is_lost() {
         assert_eq!(report.damaged[0].kind, "index");
         assert_eq!(String::from_utf8(out).unwrap(), expected(name), "{name}");
     }
+}
+
+/// A LevelDB bloom filter is built over whole raw keys by the table API, over user keys (the
+/// trailer cut off) by a database: it tells the two apart (format-specs/sst.md §14.2).
+#[test]
+fn bloom_filter_tells_raw_from_internal_keys() {
+    for (name, raw) in [("leveldb-raw-bloom", true), ("leveldb-snappy-bloom", false)] {
+        let path = common::corpus_file(&format!("{name}.sst"));
+        let bytes = std::fs::read(&path).unwrap();
+        let t = open(&bytes, &path);
+        assert!(t.data_blocks.len() > 2, "{name}");
+        for d in &t.data_blocks {
+            let c = t.read_data_block(d.handle).unwrap();
+            assert_eq!(
+                t.filter_says_raw(d.handle.offset, &c),
+                Some(raw),
+                "{name}: data block at {}",
+                d.handle.offset
+            );
+        }
+    }
+    // No filter, no answer.
+    let path = raw_table("leveldb-raw-snappy");
+    let bytes = std::fs::read(&path).unwrap();
+    let t = open(&bytes, &path);
+    let d = &t.data_blocks[0];
+    let c = t.read_data_block(d.handle).unwrap();
+    assert_eq!(t.filter_says_raw(d.handle.offset, &c), None);
 }

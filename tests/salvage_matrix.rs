@@ -392,7 +392,8 @@ fn run_case(path: &Path, c: &Clean, case: &Case) -> Result<FileReport, String> {
 
 /// Whether a case leaves a raw-key table (format-specs/sst.md §14.1) with no evidence of its key
 /// format: the index (whose separators show raw keys) is damaged or cut away, or the footer that
-/// locates it is, and no data block left intact holds a key that cannot be an internal key. Raw
+/// locates it is, no data block left intact holds a key that cannot be an internal key, and no
+/// bloom filter over the whole keys can still be found (§14.2). Raw
 /// keys that all look like internal keys are then read as internal keys: an ambiguity no reader can
 /// resolve from the bytes left (documented in carving.md §7.2), so such cases are not judged.
 fn raw_keys_undecidable(c: &Clean, case: &Case) -> bool {
@@ -410,9 +411,19 @@ fn raw_keys_undecidable(c: &Clean, case: &Case) -> bool {
     let internal_shape = |k: &[u8]| {
         rockrescue::ikey::parse(k).is_some_and(|p| rockrescue::ikey::is_table_point_type(p.vtype))
     };
-    let evidence_left = c.data.iter().any(|(off, len, _, keys)| {
-        !lost(*off, off + len) && keys.iter().any(|k| !internal_shape(k))
-    });
+    let block_left = |kind: BlockKind| {
+        c.others
+            .iter()
+            .any(|(k, h)| *k == kind && !lost(h.offset, h.offset + h.size + 5))
+    };
+    // A bloom filter over the whole keys tells too, while the footer and metaindex lead to it.
+    let filter_left = block_left(BlockKind::Filter)
+        && block_left(BlockKind::Metaindex)
+        && !lost(c.footer.0, c.footer.0 + c.footer.1);
+    let evidence_left = filter_left
+        || c.data.iter().any(|(off, len, _, keys)| {
+            !lost(*off, off + len) && keys.iter().any(|k| !internal_shape(k))
+        });
     index_lost && !evidence_left
 }
 

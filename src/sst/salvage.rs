@@ -736,11 +736,35 @@ impl<'a> Salvage<'a> {
                     raw_key_block(view, b, learned_flavor, dict, comparator)
                         .then_some(b.handle.offset)
                 });
-            if let Some(at) = raw_at {
+            // Failing that, the table's bloom filter, if it survives, may tell (sst.md §14.2).
+            let filter_at = || -> Option<u64> {
+                let t = self.table.as_ref()?;
+                let says: Vec<(u64, Option<bool>)> = kinds
+                    .iter()
+                    .filter(|(b, k)| *k == CarvedKind::Data && b.trust == Trust::Checksum)
+                    .map(|(b, _)| {
+                        let c = carved_contents(view, b, learned_flavor, dict);
+                        let says = c.and_then(|c| t.filter_says_raw(b.handle.offset, &c));
+                        (b.handle.offset, says)
+                    })
+                    .collect();
+                if says.iter().any(|(_, x)| *x == Some(false)) {
+                    return None;
+                }
+                says.iter().find(|(_, x)| *x == Some(true)).map(|(o, _)| *o)
+            };
+            let evidence = match raw_at {
+                Some(at) => Some(format!("in the block at offset {at}")),
+                None => filter_at().map(|at| {
+                    format!(
+                        "the bloom filter was built over whole keys (data block at offset {at})"
+                    )
+                }),
+            };
+            if let Some(how) = evidence {
                 self.key_format = KeyFormat::Raw;
                 self.notes.push(format!(
-                    "the table holds raw keys (no sequence/type trailer): found by carving, in the \
-                     block at offset {at}"
+                    "the table holds raw keys (no sequence/type trailer): found by carving, {how}"
                 ));
                 for (b, k) in kinds.iter_mut() {
                     if !matches!(k, CarvedKind::CompressionDict) {
@@ -1432,6 +1456,19 @@ fn classify(
     CarvedKind::Other
 }
 
+/// The uncompressed contents of a carved block, if they decompress.
+fn carved_contents<'f>(
+    file: &'f [u8],
+    b: &CarvedBlock,
+    flavor: Option<Flavor>,
+    dict: Option<&[u8]>,
+) -> Option<std::borrow::Cow<'f, [u8]>> {
+    let data = &file[b.handle.offset as usize..(b.handle.offset + b.handle.size) as usize];
+    let fl = flavor_of(b, flavor);
+    let comp = Compression::from_byte(b.compression_byte, fl);
+    compress::decompress(comp, data, fl, dict.unwrap_or(&[]), MAX_BLOCK_SIZE).ok()
+}
+
 /// Whether a carved block is evidence of raw keys (sst.md §14.1): a well-formed generic block with
 /// entries, not a metaindex, properties or index block (keys named like meta blocks, or every value
 /// a block handle), whose keys are strictly increasing taken whole, and at least one of which cannot
@@ -1443,11 +1480,7 @@ fn raw_key_block(
     dict: Option<&[u8]>,
     cmp: UserComparator,
 ) -> bool {
-    let data = &file[b.handle.offset as usize..(b.handle.offset + b.handle.size) as usize];
-    let fl = flavor_of(b, flavor);
-    let comp = Compression::from_byte(b.compression_byte, fl);
-    let Ok(contents) = compress::decompress(comp, data, fl, dict.unwrap_or(&[]), MAX_BLOCK_SIZE)
-    else {
+    let Some(contents) = carved_contents(file, b, flavor, dict) else {
         return false;
     };
     let Ok(mut it) = EntryIter::new(&contents, EntryFormat::Standard) else {

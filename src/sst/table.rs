@@ -526,14 +526,56 @@ impl<'a> Table<'a> {
             }
             (n > 0).then_some(raw)
         };
-        let first = self.data_blocks.iter().find_map(block_is_raw);
-        let last = self.data_blocks.iter().rev().find_map(block_is_raw);
-        let raw = first == Some(true) || last == Some(true);
-        if raw {
+        let first = self
+            .data_blocks
+            .iter()
+            .position(|d| block_is_raw(d).is_some());
+        let last = self
+            .data_blocks
+            .iter()
+            .rposition(|d| block_is_raw(d).is_some());
+        let sampled: Vec<&DataBlockRef> = match (first, last) {
+            (Some(a), Some(z)) if a != z => vec![&self.data_blocks[a], &self.data_blocks[z]],
+            (Some(a), _) => vec![&self.data_blocks[a]],
+            _ => Vec::new(),
+        };
+        if sampled.iter().any(|d| block_is_raw(d) == Some(true)) {
+            return KeyFormat::Raw;
+        }
+        // Every sampled key looks internal: a bloom filter over whole keys still tells (§14.2).
+        let says: Vec<Option<bool>> = sampled
+            .iter()
+            .map(|d| {
+                let c = self.read_data_block(d.handle).ok()?;
+                self.filter_says_raw(d.handle.offset, &c)
+            })
+            .collect();
+        if says.contains(&Some(true)) && !says.contains(&Some(false)) {
             KeyFormat::Raw
         } else {
             KeyFormat::Internal
         }
+    }
+
+    /// What the table's LevelDB bloom filter block (checksum verified) says about the keys of the
+    /// data block at `block_offset` with uncompressed `contents`: `Some(true)` built over the keys
+    /// taken whole (raw keys), `Some(false)` built over their user-key part (internal keys), `None`
+    /// when there is no filter or it cannot tell (format-specs/sst.md §14.2).
+    pub fn filter_says_raw(&self, block_offset: u64, contents: &[u8]) -> Option<bool> {
+        use super::leveldb_filter::{self as lf, FilterBlock};
+        let (_, h) = self
+            .metaindex
+            .iter()
+            .find(|(n, _)| n == lf::BLOOM_FILTER_META)?;
+        let block = self.read_block(*h, "filter block").ok()?;
+        let filter = FilterBlock::parse(&block)?.filter_for(block_offset)?;
+        let mut it = EntryIter::new(contents, EntryFormat::Standard).ok()?;
+        let mut keys: Vec<Vec<u8>> = Vec::new();
+        while let Some(e) = it.next() {
+            keys.push(e.ok()?.key.to_vec());
+        }
+        let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+        lf::filter_says_raw(filter, &keys)
     }
 
     /// Order two keys as stored in this table's data blocks (internal or raw keys).
