@@ -105,7 +105,8 @@ fn trailer_shaped_raw_keys_are_read_whole() {
                 );
             }
         }
-        // ... and yet they are dumped whole, with seq 0: the first expected key has 15 bytes.
+        // ... and yet they are dumped whole, with seq 0: the first key is longer than 8 bytes and
+        // comes out with its trailer-shaped tail.
         let first = expected(name).lines().next().unwrap().to_string();
         let got = dump_file_jsonl(&path).unwrap();
         assert_eq!(got.lines().next().unwrap(), first, "{name}");
@@ -141,9 +142,9 @@ fn internal_key_tables_are_never_detected_as_raw() {
     );
 }
 
-/// A LevelDB internal-key table whose metaindex is lost looks like a LevelDB table in every way the
-/// detector can see; it must still read its (internal) keys. Here: a RocksDB format_version 0 table
-/// (LevelDB magic) whose properties block is gone from view because the metaindex is damaged.
+/// A RocksDB format_version 0 table (LevelDB magic) whose metaindex is damaged has no properties
+/// in view and so looks like a LevelDB table to the detector; it must still read its internal keys
+/// (its index separators carry RocksDB's kValueTypeForSeek, internal-key.md §5.5).
 #[test]
 fn rocksdb_fv0_without_properties_is_not_raw() {
     let path = common::corpus_file("old-fv0-crc32c-snappy.sst");
