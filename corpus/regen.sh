@@ -9,6 +9,7 @@ mkdir -p corpus/sst
 cargo run -q -p rockrescue-oracle --bin gen-corpus -- corpus/sst
 bash corpus/gen-old.sh
 bash corpus/gen-leveldb.sh
+bash corpus/gen-leveldb-raw.sh
 rm -rf corpus/wal corpus/db
 cargo run -q -p rockrescue-oracle --bin gen-wal -- corpus/wal
 cargo run -q -p rockrescue-oracle --bin gen-db -- corpus/db

@@ -8,7 +8,7 @@ mod common;
 
 use std::path::Path;
 
-use rockrescue::export::dump::{render_entry, salvage_dump, DumpFormat};
+use rockrescue::export::dump::{render_entry, render_point, salvage_dump, DumpFormat};
 use rockrescue::sst::salvage::Salvage;
 use rockrescue::sst::table::BlockKind;
 use rockrescue::sst::verify::{verify_bytes, Status};
@@ -37,14 +37,7 @@ fn lines_per_block(bytes: &[u8]) -> (Vec<Vec<u8>>, Vec<u8>) {
         let c = t.read_data_block(d.handle).unwrap();
         let mut buf = Vec::new();
         t.visit_data_block(d.handle, &c, |e| {
-            render_entry(
-                &mut buf,
-                DumpFormat::Jsonl,
-                e.user_key,
-                e.seq,
-                e.vtype,
-                e.value,
-            )
+            render_point(&mut buf, DumpFormat::Jsonl, &e)
         })
         .unwrap();
         per.push(buf);

@@ -20,11 +20,11 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use rockrescue::codec::checksum::ChecksumType;
-use rockrescue::export::dump::{render_entry, salvage_dump, DumpFormat};
+use rockrescue::export::dump::{render_entry, render_point, salvage_dump, DumpFormat};
 use rockrescue::ikey::UserComparator;
 use rockrescue::sst::handle::BlockHandle;
 use rockrescue::sst::salvage::{FileReport, Salvage};
-use rockrescue::sst::table::BlockKind;
+use rockrescue::sst::table::{BlockKind, KeyFormat};
 use rockrescue::sst::Table;
 
 const MARK: &str = ",\"unverified\":true";
@@ -45,6 +45,8 @@ struct Clean {
     checksummed: bool,
     context_checksums: bool,
     bytewise: bool,
+    /// The table holds raw keys (format-specs/sst.md §14.1).
+    raw_keys: bool,
 }
 
 fn clean(path: &Path) -> Clean {
@@ -56,14 +58,7 @@ fn clean(path: &Path) -> Clean {
         let mut buf = Vec::new();
         let mut keys = Vec::new();
         t.visit_data_block(d.handle, &c, |e| {
-            render_entry(
-                &mut buf,
-                DumpFormat::Jsonl,
-                e.user_key,
-                e.seq,
-                e.vtype,
-                e.value,
-            );
+            render_point(&mut buf, DumpFormat::Jsonl, &e);
             keys.push(e.user_key.to_vec());
         })
         .unwrap();
@@ -101,6 +96,7 @@ fn clean(path: &Path) -> Clean {
         checksummed: t.ctx.checksum_type != ChecksumType::None,
         context_checksums: t.ctx.base_context_checksum != 0,
         bytewise: t.comparator == UserComparator::Bytewise,
+        raw_keys: t.key_format == KeyFormat::Raw,
         footer: (t.footer.offset, t.footer.len),
         data,
         range_del,
@@ -394,13 +390,55 @@ fn run_case(path: &Path, c: &Clean, case: &Case) -> Result<FileReport, String> {
     Ok(report)
 }
 
+/// Whether a case leaves a raw-key table (format-specs/sst.md §14.1) with no evidence of its key
+/// format: the index (whose separators show raw keys) is damaged or cut away, or the footer that
+/// locates it is, no data block left intact holds a key that cannot be an internal key, and no
+/// bloom filter over the whole keys can still be found (§14.2). Raw
+/// keys that all look like internal keys are then read as internal keys: an ambiguity no reader can
+/// resolve from the bytes left (documented in carving.md §7.2), so such cases are not judged.
+fn raw_keys_undecidable(c: &Clean, case: &Case) -> bool {
+    if !c.raw_keys {
+        return false;
+    }
+    let in_image = |a: u64, z: u64| a >= case.shift && z <= case.keep_end;
+    let lost = |a: u64, z: u64| touches(&case.damaged, a, z) || !in_image(a, z);
+    let index_lost = c
+        .others
+        .iter()
+        .filter(|(k, _)| *k == BlockKind::Index)
+        .any(|(_, h)| lost(h.offset, h.offset + h.size + 5))
+        || lost(c.footer.0, c.footer.0 + c.footer.1);
+    let internal_shape = |k: &[u8]| {
+        rockrescue::ikey::parse(k).is_some_and(|p| rockrescue::ikey::is_table_point_type(p.vtype))
+    };
+    let block_left = |kind: BlockKind| {
+        c.others
+            .iter()
+            .any(|(k, h)| *k == kind && !lost(h.offset, h.offset + h.size + 5))
+    };
+    // A bloom filter over the whole keys tells too, while the footer and metaindex lead to it.
+    let filter_left = block_left(BlockKind::Filter)
+        && block_left(BlockKind::Metaindex)
+        && !lost(c.footer.0, c.footer.0 + c.footer.1);
+    let evidence_left = filter_left
+        || c.data.iter().any(|(off, len, _, keys)| {
+            !lost(*off, off + len) && keys.iter().any(|k| !internal_shape(k))
+        });
+    index_lost && !evidence_left
+}
+
 #[test]
 fn salvage_recovers_every_intact_entry_and_nothing_else() {
     let mut failures = Vec::new();
     let mut ran = 0;
+    let mut undecidable = Vec::new();
     for (path, _) in common::corpus_tables() {
         let c = clean(&path);
         for case in cases(&c) {
+            if raw_keys_undecidable(&c, &case) {
+                undecidable.push(format!("{} / {}", path.display(), case.name));
+                continue;
+            }
             ran += 1;
             if let Err(e) = run_case(&path, &c, &case) {
                 failures.push(e);
@@ -408,6 +446,15 @@ fn salvage_recovers_every_intact_entry_and_nothing_else() {
         }
     }
     assert!(ran > 500, "only {ran} cases ran");
+    // A handful of cases of the two raw-key tables built as traps (keys shaped like internal keys).
+    assert!(
+        undecidable.len() <= 6
+            && undecidable
+                .iter()
+                .all(|n| n.contains("leveldb-raw-bloom")
+                    || n.contains("leveldb-raw-nocompress-trap")),
+        "{undecidable:?}"
+    );
     assert!(
         failures.is_empty(),
         "{} of {ran} cases failed:\n{}",

@@ -17,7 +17,7 @@ use rockrescue::sst::block::read_raw;
 use rockrescue::sst::properties::PropValue;
 use rockrescue::sst::report::{DamageReport, ReportTotals, VerifyReport};
 use rockrescue::sst::salvage::{FileReport, Salvage};
-use rockrescue::sst::table::{BlockKind, Table};
+use rockrescue::sst::table::{BlockKind, KeyFormat, Table};
 use rockrescue::sst::verify::{self, FileVerdict, LostKeys, Status};
 
 use super::{Format, EXIT_DAMAGE, EXIT_ERROR, EXIT_OK};
@@ -174,6 +174,8 @@ struct Info {
     format_version: u32,
     checksum_type: String,
     index_type: String,
+    /// `internal` (user key + 8-byte sequence/type trailer) or `raw` (no trailer, sst.md §14.1).
+    key_format: KeyFormat,
     index_keys: &'static str,
     index_values_delta_encoded: bool,
     comparator: Option<String>,
@@ -218,7 +220,10 @@ fn info(a: &FileArgs) -> i32 {
         format_version: t.footer.format_version,
         checksum_type: t.footer.checksum_type.name().to_string(),
         index_type: t.index_type.name(),
-        index_keys: if t.index_format.user_keys {
+        key_format: t.key_format,
+        index_keys: if t.key_format == KeyFormat::Raw {
+            "raw keys"
+        } else if t.index_format.user_keys {
             "user keys"
         } else {
             "internal keys"
@@ -250,6 +255,15 @@ fn info(a: &FileArgs) -> i32 {
             i.format, i.magic, i.format_version
         );
         let _ = writeln!(o, "checksum        {}", i.checksum_type);
+        let _ = writeln!(
+            o,
+            "keys            {}",
+            match i.key_format {
+                KeyFormat::Internal => "internal (user key + 8-byte sequence/type trailer)",
+                KeyFormat::Raw =>
+                    "raw user keys, no sequence/type trailer (LevelDB table API); read as puts, seq 0",
+            }
+        );
         let _ = writeln!(
             o,
             "index           {}, {}{}",
@@ -418,7 +432,11 @@ fn verify_cmd(a: &VerifyArgs) -> i32 {
         for v in &verdicts {
             let what = v.file.status.label();
             let extra = match (v.file.format_version, v.file.checksum_type) {
-                (Some(fv), Some(c)) => format!("fv{fv} {c}, {} blocks", v.blocks_total),
+                (Some(fv), Some(c)) => format!(
+                    "fv{fv} {c}, {} blocks{}",
+                    v.blocks_total,
+                    if v.file.raw_keys { ", raw keys" } else { "" }
+                ),
                 _ => String::new(),
             };
             let _ = writeln!(o, "{what:<11} {}  {extra}", v.file.path);

@@ -1,7 +1,8 @@
 //! `sst dump`: every entry of a table in file order (points, then range tombstones), as JSON lines
 //! or escaped text. The JSONL shape is a contract other tools parse:
 //! `{"key":"<hex user key>","seq":<u64>,"type":"<name>","value":"<hex>"}` (a range_delete's value is
-//! its end key).
+//! its end key). Entries of a table with raw keys (format-specs/sst.md §14.1) have no stored sequence
+//! number or type: they are written as `"seq":0,"type":"put"` followed by `"raw_key":true`.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::ikey::{self, vtype};
 use crate::io::Source;
 use crate::sst::salvage::{FileReport, Salvage, UnitOutcome};
+use crate::sst::table::PointEntry;
 
 /// Output flavour of a dump.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +58,15 @@ pub fn render_entry(out: &mut Vec<u8>, fmt: DumpFormat, key: &[u8], seq: u64, t:
     }
 }
 
+/// Render one point entry of a data block, newline included: [`render_entry`], plus the raw-key
+/// marker for a table of raw keys (format-specs/sst.md §14.1).
+pub fn render_point(out: &mut Vec<u8>, fmt: DumpFormat, e: &PointEntry<'_, '_>) {
+    render_entry(out, fmt, e.user_key, e.seq, e.vtype, e.value);
+    if e.raw_key {
+        render_raw_key(out, fmt);
+    }
+}
+
 /// Blocks are decoded in parallel in groups of about this many stored bytes, and at most
 /// [`GROUP_BLOCKS`] blocks (so highly compressible blocks cannot inflate a group's memory without
 /// bound); output stays in file order.
@@ -72,6 +83,19 @@ fn render_unverified(buf: &mut Vec<u8>, fmt: DumpFormat) {
             buf.extend_from_slice(b",\"unverified\":true}\n");
         }
         DumpFormat::Text => buf.extend_from_slice(b" [unverified]\n"),
+    }
+}
+
+/// Render the marker that follows an entry whose key is a raw user key (no sequence/type trailer,
+/// format-specs/sst.md §14.1): its seq 0 and type put were not read from the file.
+fn render_raw_key(buf: &mut Vec<u8>, fmt: DumpFormat) {
+    buf.pop();
+    match fmt {
+        DumpFormat::Jsonl => {
+            buf.pop();
+            buf.extend_from_slice(b",\"raw_key\":true}\n");
+        }
+        DumpFormat::Text => buf.extend_from_slice(b" [raw key]\n"),
     }
 }
 
@@ -186,7 +210,7 @@ pub fn salvage_dump_with(
                 buf.clear();
                 let mark = units[i].unverified();
                 let r = s.decode_unit(i, |e| {
-                    render_entry(buf, fmt, e.user_key, e.seq, e.vtype, e.value);
+                    render_point(buf, fmt, &e);
                     if mark {
                         render_unverified(buf, fmt);
                     }
@@ -198,7 +222,7 @@ pub fn salvage_dump_with(
                 }
                 buf.clear();
                 let again = s.decode_unit_unchecked(i, |e| {
-                    render_entry(buf, fmt, e.user_key, e.seq, e.vtype, e.value);
+                    render_point(buf, fmt, &e);
                     render_damaged(buf, fmt);
                 });
                 match again {

@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::format::{BlockLayout, EntryFormat, EntryIter};
 use super::handle::{BlockHandle, TRAILER_LEN};
 use super::index::{decode_index_block, IndexFormat};
+use super::table::KeyFormat;
 use crate::codec::checksum::{self, ChecksumType};
 use crate::codec::compress::{self, Compression, Flavor, MAX_BLOCK_SIZE};
 use crate::codec::varint::{self, fixed32};
@@ -32,6 +33,9 @@ pub struct CarveHints<'a> {
     pub comparator: UserComparator,
     /// The table's compression dictionary, if known.
     pub dict: Option<&'a [u8]>,
+    /// How keys are stored: a block of raw keys (sst.md §14.1) is a data block when they are in
+    /// order (carving.md §7.2).
+    pub keys: KeyFormat,
 }
 
 impl Default for CarveHints<'_> {
@@ -42,6 +46,7 @@ impl Default for CarveHints<'_> {
             flavor: None,
             comparator: UserComparator::Bytewise,
             dict: None,
+            keys: KeyFormat::Internal,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod footer;
 pub mod format;
 pub mod handle;
 pub mod index;
+pub mod leveldb_filter;
 pub mod properties;
 pub mod report;
 pub mod salvage;

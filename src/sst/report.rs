@@ -70,6 +70,10 @@ pub struct FileFacts {
     pub format_version: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checksum_type: Option<ChecksumType>,
+    /// The table holds raw user keys, no sequence/type trailer (format-specs/sst.md §14.1): its
+    /// entries are written with `"raw_key":true`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub raw_keys: bool,
 }
 
 impl FileFacts {
@@ -83,6 +87,7 @@ impl FileFacts {
             format: None,
             format_version: None,
             checksum_type: None,
+            raw_keys: false,
         }
     }
 }

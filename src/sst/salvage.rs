@@ -18,7 +18,8 @@ use super::index::{decode_index_block, IndexFormat};
 use super::properties::Properties;
 use super::report::FileFacts;
 use super::table::{
-    decode_data_block, decode_range_del_block, BlockKind, PointEntry, RangeTombstone, Table,
+    decode_data_block, decode_range_del_block, BlockKind, KeyFormat, PointEntry, RangeTombstone,
+    Table,
 };
 use super::verify::{LostKeys, Status};
 use crate::codec::checksum::ChecksumType;
@@ -296,6 +297,11 @@ pub struct Salvage<'a> {
     ctx: Option<BlockCtx>,
     dict: Option<&'a [u8]>,
     global_seqno: Option<u64>,
+    /// The table's key format (internal unless the opened table, or carving, found raw keys).
+    pub key_format: KeyFormat,
+    /// Nothing read so far settles the key format, and the table may be a LevelDB table: carving
+    /// may find raw keys (format-specs/carving.md §7.2).
+    key_format_open: bool,
     expected_entries: Option<u64>,
     checksum_type: Option<ChecksumType>,
     format_version: Option<u32>,
@@ -356,6 +362,8 @@ impl<'a> Salvage<'a> {
             ctx: None,
             dict: None,
             global_seqno: None,
+            key_format: KeyFormat::Internal,
+            key_format_open: false,
             expected_entries: None,
             checksum_type: None,
             format_version: None,
@@ -456,6 +464,12 @@ impl<'a> Salvage<'a> {
             s.ctx = Some(t.ctx);
             s.dict = t.compression_dict();
             s.global_seqno = t.global_seqno;
+            s.key_format = t.key_format;
+            hints.keys = t.key_format;
+            // Without index keys or data blocks to judge by, a LevelDB table's keys are undecided.
+            s.key_format_open = t.format == super::table::TableFormat::LevelDb
+                && t.key_format == KeyFormat::Internal
+                && (t.data_blocks.is_empty() || !t.index_complete);
             s.expected_entries = t.properties.as_ref().and_then(|p| p.num_entries());
             // LevelDB and RocksDB format_version 0 share a magic; without a readable metaindex the
             // flavor is a guess, so carving tries both.
@@ -510,6 +524,7 @@ impl<'a> Salvage<'a> {
                         Some(t.ctx.flavor),
                         s.dict,
                         t.comparator,
+                        t.key_format,
                         &listed,
                     );
                     if kind != CarvedKind::Data {
@@ -583,6 +598,10 @@ impl<'a> Salvage<'a> {
             s.table = Some(t);
         } else {
             s.method = Method::Carving;
+            // No structure: a LevelDB magic or no footer at all leaves the key format open.
+            s.key_format_open = foot
+                .as_ref()
+                .is_none_or(|f| f.magic == footer::TableMagic::LegacyBlockBased);
             let end = foot.as_ref().map_or(view_len as u64, |f| f.offset);
             carve_ranges = if end > 0 { vec![(0, end)] } else { Vec::new() };
         }
@@ -674,6 +693,7 @@ impl<'a> Salvage<'a> {
         }
         let learned_flavor = hints.flavor;
         let comparator = hints.comparator;
+        let keys = hints.keys;
         // Classify every accepted block.
         let starts: HashSet<(u64, u64)> = out
             .blocks
@@ -692,7 +712,7 @@ impl<'a> Salvage<'a> {
         kinds.par_extend(out.blocks.par_iter().map(|b| {
             (
                 *b,
-                classify(view, b, learned_flavor, dict, comparator, &starts),
+                classify(view, b, learned_flavor, dict, comparator, keys, &starts),
             )
         }));
         // A raw-content dictionary has no magic: if verified blocks cannot be decompressed, try each
@@ -712,8 +732,15 @@ impl<'a> Salvage<'a> {
                     }
                     let cand =
                         &view[b.handle.offset as usize..(b.handle.offset + b.handle.size) as usize];
-                    (classify(view, &vb, learned_flavor, Some(cand), comparator, &starts)
-                        == CarvedKind::Data)
+                    (classify(
+                        view,
+                        &vb,
+                        learned_flavor,
+                        Some(cand),
+                        comparator,
+                        keys,
+                        &starts,
+                    ) == CarvedKind::Data)
                         .then_some((b.handle.offset, cand))
                 });
                 if let Some((at, d)) = found {
@@ -723,11 +750,71 @@ impl<'a> Salvage<'a> {
                     ));
                     for (b, k) in kinds.iter_mut() {
                         if matches!(k, CarvedKind::Unreadable(_)) {
-                            *k = classify(view, b, learned_flavor, dict, comparator, &starts);
+                            *k = classify(view, b, learned_flavor, dict, comparator, keys, &starts);
                         }
                         if b.handle.offset == at {
                             *k = CarvedKind::CompressionDict;
                         }
+                    }
+                }
+            }
+        }
+        // A LevelDB table whose structure did not settle the key format: a verified block of raw
+        // keys found by carving settles it for the whole table, unless a RocksDB properties block
+        // was carved too (RocksDB writes internal keys only) (sst.md §14.1, carving.md §7.2).
+        let rocksdb_seen = kinds
+            .iter()
+            .any(|(_, k)| matches!(k, CarvedKind::Properties(_)));
+        if keys == KeyFormat::Internal && self.key_format_open && !rocksdb_seen {
+            let raw_at = out
+                .blocks
+                .par_iter()
+                .filter(|b| b.trust == Trust::Checksum)
+                .find_map_first(|b| {
+                    raw_key_block(view, b, learned_flavor, dict, comparator)
+                        .then_some(b.handle.offset)
+                });
+            // Failing that, the table's bloom filter, if it survives, may tell (sst.md §14.2).
+            let filter_at = || -> Option<u64> {
+                let t = self.table.as_ref()?;
+                let says: Vec<(u64, Option<bool>)> = kinds
+                    .iter()
+                    .filter(|(b, k)| *k == CarvedKind::Data && b.trust == Trust::Checksum)
+                    .map(|(b, _)| {
+                        let c = carved_contents(view, b, learned_flavor, dict);
+                        let says = c.and_then(|c| t.filter_says_raw(b.handle.offset, &c));
+                        (b.handle.offset, says)
+                    })
+                    .collect();
+                if says.iter().any(|(_, x)| *x == Some(false)) {
+                    return None;
+                }
+                says.iter().find(|(_, x)| *x == Some(true)).map(|(o, _)| *o)
+            };
+            let evidence = match raw_at {
+                Some(at) => Some(format!("in the block at offset {at}")),
+                None => filter_at().map(|at| {
+                    format!(
+                        "the bloom filter was built over whole keys (data block at offset {at})"
+                    )
+                }),
+            };
+            if let Some(how) = evidence {
+                self.key_format = KeyFormat::Raw;
+                self.notes.push(format!(
+                    "the table holds raw keys (no sequence/type trailer): found by carving, {how}"
+                ));
+                for (b, k) in kinds.iter_mut() {
+                    if !matches!(k, CarvedKind::CompressionDict) {
+                        *k = classify(
+                            view,
+                            b,
+                            learned_flavor,
+                            dict,
+                            comparator,
+                            KeyFormat::Raw,
+                            &starts,
+                        );
                     }
                 }
             }
@@ -968,6 +1055,7 @@ impl<'a> Salvage<'a> {
             &contents,
             compressed,
             self.global_seqno,
+            self.key_format,
             |e| {
                 n += 1;
                 f(e)
@@ -1195,6 +1283,7 @@ impl<'a> Salvage<'a> {
                 format: self.format.clone(),
                 format_version: self.format_version,
                 checksum_type: self.checksum_type,
+                raw_keys: self.key_format == KeyFormat::Raw,
             },
             method: self.method,
             blocks,
@@ -1311,6 +1400,7 @@ fn classify(
     flavor: Option<Flavor>,
     dict: Option<&[u8]>,
     cmp: UserComparator,
+    keys: KeyFormat,
     starts: &HashSet<(u64, u64)>,
 ) -> CarvedKind {
     let off = b.handle.offset;
@@ -1340,6 +1430,8 @@ fn classify(
     let mut all_range_del = true;
     let mut all_points = true;
     let mut ordered = true;
+    // Raw keys (sst.md §14.1): strictly increasing as whole keys.
+    let mut raw_ordered = true;
     let mut prev: Vec<u8> = Vec::new();
     if let Ok(mut it) = EntryIter::new(&contents, EntryFormat::Standard) {
         standard_ok = true;
@@ -1371,6 +1463,9 @@ fn classify(
             if all_points && n > 1 {
                 ordered &= cmp.compare_internal(&prev, e.key) != Some(std::cmp::Ordering::Greater);
             }
+            if raw_ordered && n > 1 {
+                raw_ordered = cmp.compare_user(&prev, e.key) == Some(std::cmp::Ordering::Less);
+            }
             prev.clear();
             prev.extend_from_slice(e.key);
         }
@@ -1389,7 +1484,12 @@ fn classify(
         if all_handles && handles_plausible(&handles, off, starts) {
             return CarvedKind::Index;
         }
-        if all_range_del {
+        if keys == KeyFormat::Raw {
+            // A raw-key table has no range-deletion blocks; its data blocks need not look internal.
+            if raw_ordered {
+                return CarvedKind::Data;
+            }
+        } else if all_range_del {
             return CarvedKind::RangeDel;
         }
         if all_points && ordered {
@@ -1412,6 +1512,67 @@ fn classify(
         }
     }
     CarvedKind::Other
+}
+
+/// The uncompressed contents of a carved block, if they decompress.
+fn carved_contents<'f>(
+    file: &'f [u8],
+    b: &CarvedBlock,
+    flavor: Option<Flavor>,
+    dict: Option<&[u8]>,
+) -> Option<std::borrow::Cow<'f, [u8]>> {
+    let data = &file[b.handle.offset as usize..(b.handle.offset + b.handle.size) as usize];
+    let fl = flavor_of(b, flavor);
+    let comp = Compression::from_byte(b.compression_byte, fl);
+    compress::decompress(comp, data, fl, dict.unwrap_or(&[]), MAX_BLOCK_SIZE).ok()
+}
+
+/// Whether a carved block is evidence of raw keys (sst.md §14.1): a well-formed generic block with
+/// entries, not a metaindex, properties or index block (keys named like meta blocks, or every value
+/// a block handle), whose keys are strictly increasing taken whole, and at least one of which cannot
+/// be an internal key.
+fn raw_key_block(
+    file: &[u8],
+    b: &CarvedBlock,
+    flavor: Option<Flavor>,
+    dict: Option<&[u8]>,
+    cmp: UserComparator,
+) -> bool {
+    let Some(contents) = carved_contents(file, b, flavor, dict) else {
+        return false;
+    };
+    let Ok(mut it) = EntryIter::new(&contents, EntryFormat::Standard) else {
+        return false;
+    };
+    let mut n = 0usize;
+    let mut named = true;
+    let mut all_handles = true;
+    let mut not_internal = false;
+    let mut prev: Vec<u8> = Vec::new();
+    while let Some(e) = it.next() {
+        let Ok(e) = e else {
+            return false;
+        };
+        if n > 0 && cmp.compare_user(&prev, e.key) != Some(std::cmp::Ordering::Less) {
+            return false;
+        }
+        n += 1;
+        named &= std::str::from_utf8(e.key)
+            .is_ok_and(|s| META_PREFIXES.iter().any(|p| s.starts_with(p)));
+        all_handles &= exact_handle(e.value).is_some();
+        // Range tombstones (0x0F) are internal keys too, of RocksDB's range-deletion block.
+        not_internal |= ikey::parse(e.key).is_none_or(|p| {
+            !ikey::is_table_point_type(p.vtype) && p.vtype != vtype::RANGE_DELETION
+        });
+        prev.clear();
+        prev.extend_from_slice(e.key);
+    }
+    n > 0
+        && !named
+        && !all_handles
+        && not_internal
+        && it.bad_restarts == 0
+        && it.unreached_restarts() == 0
 }
 
 /// Index values point backwards, in increasing order, at non-overlapping ranges of the file.

@@ -27,6 +27,17 @@ pub enum TableFormat {
     LevelDb,
 }
 
+/// How the keys of a table's data and index blocks are stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyFormat {
+    /// Internal keys: user key followed by the 8-byte sequence/type trailer (internal-key.md §1).
+    Internal,
+    /// Raw user keys with no trailer: a LevelDB table written through `leveldb::TableBuilder`
+    /// directly (format-specs/sst.md §14.1). Read as puts with sequence number 0.
+    Raw,
+}
+
 /// What a block is for. Used by layout listings and damage reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -112,6 +123,9 @@ pub struct PointEntry<'k, 'b> {
     pub value: &'b [u8],
     /// Offset of the entry within the uncompressed block.
     pub pos: usize,
+    /// The stored key is a raw user key (no trailer): `seq` is 0 and `vtype` is a put by
+    /// convention, not read from the file (format-specs/sst.md §14.1).
+    pub raw_key: bool,
 }
 
 /// What decoding a data block noticed besides its entries.
@@ -184,6 +198,8 @@ pub struct Table<'a> {
     pub comparator_name: Option<String>,
     pub comparator: UserComparator,
     pub global_seqno: Option<u64>,
+    /// Internal keys, or (LevelDB tables written through the table API) raw user keys.
+    pub key_format: KeyFormat,
     dict: Option<&'a [u8]>,
     /// For a two-level index: each partition's handle and, if readable, how many data blocks it
     /// lists (their entries are in `data_blocks`).
@@ -400,6 +416,7 @@ impl<'a> Table<'a> {
             comparator_name,
             comparator,
             global_seqno,
+            key_format: KeyFormat::Internal,
             dict,
             partitions: Vec::new(),
             data_blocks: Vec::new(),
@@ -464,7 +481,117 @@ impl<'a> Table<'a> {
         } else {
             t.data_blocks = top.into_iter().map(|x| to_ref(x, None)).collect();
         }
+        if t.format == TableFormat::LevelDb {
+            t.key_format = t.detect_key_format();
+        }
         Ok(t)
+    }
+
+    /// Decide, once for the whole table, whether its keys are internal keys or raw user keys
+    /// (format-specs/sst.md §14.1). Only LevelDB tables (legacy magic, no RocksDB properties) can
+    /// hold raw keys. The evidence is every index key (the index verified its checksum when it was
+    /// read) and every key of the first and the last data block that verify their checksum and
+    /// decode: if any of them cannot be an internal key (shorter than 8 bytes, or a type byte no
+    /// table holds), the table is raw. Per key, a raw key may end in 8 bytes that look like a valid
+    /// trailer by accident; the table-wide decision reads such keys as raw too. An internal-key
+    /// table never gives such evidence from blocks whose checksums hold, so it stays internal;
+    /// a raw table whose sampled keys all happen to look internal is read as internal (the
+    /// historical reading).
+    fn detect_key_format(&self) -> KeyFormat {
+        let internal_shape =
+            |k: &[u8]| ikey::parse(k).is_some_and(|p| ikey::is_table_point_type(p.vtype));
+        // A shortened separator carries the largest sequence number and the writer's
+        // kValueTypeForSeek, which varies by version: any type is accepted there
+        // (internal-key.md §5.5).
+        let separator_shape = |k: &[u8]| {
+            ikey::parse(k)
+                .is_some_and(|p| p.seq == ikey::MAX_SEQ || ikey::is_table_point_type(p.vtype))
+        };
+        if self
+            .data_blocks
+            .iter()
+            .any(|d| !separator_shape(&d.separator))
+        {
+            return KeyFormat::Raw;
+        }
+        let block_is_raw = |d: &DataBlockRef| -> Option<bool> {
+            let contents = self.read_data_block(d.handle).ok()?;
+            let mut it = EntryIter::new(&contents, EntryFormat::Standard).ok()?;
+            let mut raw = false;
+            let mut n = 0usize;
+            while let Some(e) = it.next() {
+                let e = e.ok()?;
+                raw |= !internal_shape(e.key);
+                n += 1;
+            }
+            (n > 0).then_some(raw)
+        };
+        let first = self
+            .data_blocks
+            .iter()
+            .position(|d| block_is_raw(d).is_some());
+        let last = self
+            .data_blocks
+            .iter()
+            .rposition(|d| block_is_raw(d).is_some());
+        let sampled: Vec<&DataBlockRef> = match (first, last) {
+            (Some(a), Some(z)) if a != z => vec![&self.data_blocks[a], &self.data_blocks[z]],
+            (Some(a), _) => vec![&self.data_blocks[a]],
+            _ => Vec::new(),
+        };
+        if sampled.iter().any(|d| block_is_raw(d) == Some(true)) {
+            return KeyFormat::Raw;
+        }
+        // Every sampled key looks internal: a bloom filter over whole keys still tells (§14.2).
+        let says: Vec<Option<bool>> = sampled
+            .iter()
+            .map(|d| {
+                let c = self.read_data_block(d.handle).ok()?;
+                self.filter_says_raw(d.handle.offset, &c)
+            })
+            .collect();
+        if says.contains(&Some(true)) && !says.contains(&Some(false)) {
+            KeyFormat::Raw
+        } else {
+            KeyFormat::Internal
+        }
+    }
+
+    /// What the table's LevelDB bloom filter block (checksum verified) says about the keys of the
+    /// data block at `block_offset` with uncompressed `contents`: `Some(true)` built over the keys
+    /// taken whole (raw keys), `Some(false)` built over their user-key part (internal keys), `None`
+    /// when there is no filter or it cannot tell (format-specs/sst.md §14.2).
+    pub fn filter_says_raw(&self, block_offset: u64, contents: &[u8]) -> Option<bool> {
+        use super::leveldb_filter::{self as lf, FilterBlock};
+        let (_, h) = self
+            .metaindex
+            .iter()
+            .find(|(n, _)| n == lf::BLOOM_FILTER_META)?;
+        let block = self.read_block(*h, "filter block").ok()?;
+        let filter = FilterBlock::parse(&block)?.filter_for(block_offset)?;
+        let mut it = EntryIter::new(contents, EntryFormat::Standard).ok()?;
+        let mut keys: Vec<Vec<u8>> = Vec::new();
+        while let Some(e) = it.next() {
+            keys.push(e.ok()?.key.to_vec());
+        }
+        let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+        lf::filter_says_raw(filter, &keys)
+    }
+
+    /// Order two keys as stored in this table's data blocks (internal or raw keys).
+    pub fn compare_keys(&self, a: &[u8], b: &[u8]) -> Option<std::cmp::Ordering> {
+        match self.key_format {
+            KeyFormat::Internal => self.comparator.compare_internal(a, b),
+            KeyFormat::Raw => self.comparator.compare_user(a, b),
+        }
+    }
+
+    /// The user key of a stored key (an index separator or a data-block key).
+    pub fn user_key_of<'k>(&self, k: &'k [u8]) -> &'k [u8] {
+        match self.key_format {
+            KeyFormat::Raw => k,
+            KeyFormat::Internal => ikey::parse(k).map_or(k, |p| p.user_key),
+        }
     }
 
     /// The whole file image.
@@ -509,7 +636,14 @@ impl<'a> Table<'a> {
         f: impl FnMut(PointEntry<'_, '_>),
     ) -> Result<BlockAux> {
         let compressed = contents.as_ptr() != self.file.as_ptr().wrapping_add(h.offset as usize);
-        decode_data_block(h.offset, contents, compressed, self.global_seqno, f)
+        decode_data_block(
+            h.offset,
+            contents,
+            compressed,
+            self.global_seqno,
+            self.key_format,
+            f,
+        )
     }
 
     /// The range-deletion block's handle, if any.
@@ -598,11 +732,14 @@ impl<'a> Table<'a> {
 
 /// Decode the entries of an uncompressed data block found at `offset` (errors carry absolute offsets
 /// when the block was stored uncompressed). `global_seqno` replaces sequence number 0 (ingested files).
+/// With [`KeyFormat::Raw`] every key is taken whole as the user key, a put with sequence number 0
+/// (format-specs/sst.md §14.1).
 pub fn decode_data_block(
     offset: u64,
     contents: &[u8],
     compressed: bool,
     global_seqno: Option<u64>,
+    keys: KeyFormat,
     mut f: impl FnMut(PointEntry<'_, '_>),
 ) -> Result<BlockAux> {
     let mut aux = BlockAux::default();
@@ -611,6 +748,18 @@ pub fn decode_data_block(
     let has_hash = it.layout().hash_index;
     while let Some(e) = it.next() {
         let e = e.map_err(|e| fmt_err(offset, "data block", e, compressed))?;
+        if keys == KeyFormat::Raw {
+            f(PointEntry {
+                internal_key: e.key,
+                user_key: e.key,
+                seq: 0,
+                vtype: ikey::vtype::VALUE,
+                value: e.value,
+                pos: e.pos,
+                raw_key: true,
+            });
+            continue;
+        }
         let Some(p) = ikey::parse(e.key) else {
             let fe = FormatError {
                 pos: e.pos,
@@ -633,6 +782,7 @@ pub fn decode_data_block(
             vtype: p.vtype,
             value: e.value,
             pos: e.pos,
+            raw_key: false,
         });
         if let Some(kh) = key_hash {
             let buckets = it.layout().hash_buckets(it.block());

@@ -65,7 +65,7 @@ pub fn lost_keys(t: &Table, i: usize) -> LostKeys {
         if t.index_format.user_keys {
             k.to_vec()
         } else {
-            ikey::parse(k).map_or_else(|| k.to_vec(), |p| p.user_key.to_vec())
+            t.user_key_of(k).to_vec()
         }
     };
     // The first or last user key of an intact block.
@@ -292,14 +292,16 @@ fn deep_block(t: &Table, i: usize, failed_trailer: &HashSet<u64>) -> BlockFacts 
                 return facts;
             }
         };
-    let cmp = t.comparator;
     let mut prev: Vec<u8> = Vec::new();
     let mut order_reported = false;
     let base = d.handle.offset;
     let r = t.visit_data_block(d.handle, &contents, |e| {
         facts.entries += 1;
-        facts.min_seq = Some(facts.min_seq.map_or(e.seq, |m| m.min(e.seq)));
-        facts.max_seq = Some(facts.max_seq.map_or(e.seq, |m| m.max(e.seq)));
+        // Raw keys (sst.md §14.1) store no sequence numbers.
+        if !e.raw_key {
+            facts.min_seq = Some(facts.min_seq.map_or(e.seq, |m| m.min(e.seq)));
+            facts.max_seq = Some(facts.max_seq.map_or(e.seq, |m| m.max(e.seq)));
+        }
         facts.key_bytes += e.internal_key.len() as u64;
         facts.value_bytes += e.value.len() as u64;
         match e.vtype {
@@ -320,7 +322,7 @@ fn deep_block(t: &Table, i: usize, failed_trailer: &HashSet<u64>) -> BlockFacts 
         if facts.first.is_none() {
             facts.first = Some(e.internal_key.to_vec());
         } else if !order_reported {
-            if let Some(o) = cmp.compare_internal(&prev, e.internal_key) {
+            if let Some(o) = t.compare_keys(&prev, e.internal_key) {
                 if o != Ordering::Less {
                     order_reported = true;
                     facts.issues.push(Issue::new(
@@ -385,7 +387,8 @@ fn deep_check(t: &Table, failed_trailer: &HashSet<u64>) -> (Vec<Issue>, DeepStat
         if user_index {
             cmp.compare_user(ikey::parse(key)?.user_key, sep)
         } else {
-            cmp.compare_internal(key, sep)
+            // Internal keys against internal separators, or raw keys against raw separators.
+            t.compare_keys(key, sep)
         }
     };
     for (i, f) in facts.iter().enumerate() {
@@ -430,8 +433,7 @@ fn deep_check(t: &Table, failed_trailer: &HashSet<u64>) -> (Vec<Issue>, DeepStat
                     )));
                 }
                 if let Some(plast) = &facts[i - 1].last {
-                    if cmp
-                        .compare_internal(plast, first)
+                    if t.compare_keys(plast, first)
                         .is_some_and(|o| o != Ordering::Less)
                     {
                         issues.push(at(format!(
@@ -605,6 +607,7 @@ pub fn verify_bytes(bytes: &[u8], path: &Path, deep: bool) -> FileVerdict {
     v.file.format = Some(format!("{:?}", t.format).to_lowercase());
     v.file.format_version = Some(t.footer.format_version);
     v.file.checksum_type = Some(t.footer.checksum_type);
+    v.file.raw_keys = t.key_format == super::table::KeyFormat::Raw;
     let (total, bad) = checksum_failures(&t);
     v.blocks_total = total;
     v.blocks_bad = bad.len() as u64;
