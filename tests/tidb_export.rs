@@ -550,7 +550,8 @@ fn damage_is_mapped_to_tables_and_replicas_fill_it() {
 }
 
 /// store3 written with checksum type none (`gen-tikv --no-checksum`): every row still equals the
-/// expectation, and every one is counted unverified, since no checksum vouches for its records.
+/// expectation, and every row read from its tables is counted unverified, since no checksum vouches
+/// for their records.
 #[test]
 fn rows_from_tables_without_checksums_are_unverified() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/tikv-nochecksum/store3");
@@ -558,10 +559,18 @@ fn rows_from_tables_without_checksums_are_unverified() {
     let (out, rep) = run(&[dir], TidbFormat::Csv, false);
     let got = read_back(out.path(), &rep, TidbFormat::Csv, &want);
     compare("store3 without checksums", &got, &want);
-    assert!(rep.tables.iter().map(|t| t.rows).sum::<u64>() > 100);
+    let rows: u64 = rep.tables.iter().map(|t| t.rows).sum();
+    let unverified: u64 = rep.tables.iter().map(|t| t.unverified_rows).sum();
+    assert!(rows > 100);
     for t in &rep.tables {
-        assert_eq!(t.unverified_rows, t.rows, "{}.{}", t.db, t.table);
+        assert!(t.unverified_rows <= t.rows, "{}.{}", t.db, t.table);
     }
+    // Every row is unverified except those whose records all come from store3's WAL (the last
+    // transactions of the history, a handful of rows), which its record checksums vouch for.
+    assert!(
+        unverified < rows && rows - unverified <= 10,
+        "{unverified} of {rows} rows unverified"
+    );
     let (_, rep) = run(&stores(&["store3"]), TidbFormat::Csv, false);
     assert!(rep.tables.iter().all(|t| t.unverified_rows == 0));
 }
