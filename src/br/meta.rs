@@ -258,56 +258,7 @@ pub fn open(path: &Path, crypter: Option<&Crypter>) -> Result<Backup> {
         )
         .in_file(&path));
     }
-    let (meta, encrypted) = match crypter {
-        // An encrypted backupmeta starts with the 16-byte IV of the rest (br.md §3.2).
-        Some(c) => {
-            if bytes.len() < 16 {
-                return Err(
-                    Error::truncated(0, "encrypted backupmeta IV", 16, bytes.len() as u64)
-                        .in_file(&path),
-                );
-            }
-            let mut plain = bytes[16..].to_vec();
-            c.apply(&bytes[..16], &mut plain)
-                .map_err(|m| Error::corrupt(0, m).in_file(&path))?;
-            match decode::<BackupMeta>(&plain) {
-                Ok(meta) if plausible(&meta) => (meta, true),
-                // A key given for a backup that was not encrypted.
-                _ => {
-                    match decode::<BackupMeta>(bytes) {
-                        Ok(meta) if plausible(&meta) => (meta, false),
-                        _ => return Err(Error::corrupt(
-                            16,
-                            "backupmeta does not decode after decryption: wrong --crypter.key, \
-                             or damaged",
-                        )
-                        .in_file(&path)),
-                    }
-                }
-            }
-        }
-        None => {
-            let meta = decode::<BackupMeta>(bytes).map_err(|e| {
-                Error::corrupt(
-                    0,
-                    format!(
-                        "backupmeta does not decode ({e}): damaged, or an encrypted backup \
-                         (give --crypter.key)"
-                    ),
-                )
-                .in_file(&path)
-            })?;
-            (meta, false)
-        }
-    };
-    if !plausible(&meta) {
-        return Err(Error::corrupt(
-            0,
-            "backupmeta decodes but names no cluster and no version: not a BR backupmeta, or \
-             encrypted (give --crypter.key)",
-        )
-        .in_file(&path));
-    }
+    let (meta, encrypted) = decode_backupmeta(bytes, crypter).map_err(|e| e.in_file(&path))?;
     let mut b = Backup {
         dir,
         version: if meta.version >= 1 {
@@ -340,6 +291,60 @@ pub fn open(path: &Path, crypter: Option<&Crypter>) -> Result<Backup> {
         walk(&mut b, &index, crypter, 0, &mut budget);
     }
     Ok(b)
+}
+
+/// Decode a `backupmeta` file's bytes (decrypting them first with `crypter`: IV first, br.md §4.3);
+/// whether it was encrypted. Also for fuzzing.
+pub fn decode_backupmeta(bytes: &[u8], crypter: Option<&Crypter>) -> Result<(BackupMeta, bool)> {
+    let (meta, encrypted) =
+        match crypter {
+            // An encrypted backupmeta starts with the 16-byte IV of the rest (br.md §3.2).
+            Some(c) => {
+                if bytes.len() < 16 {
+                    return Err(Error::truncated(
+                        0,
+                        "encrypted backupmeta IV",
+                        16,
+                        bytes.len() as u64,
+                    ));
+                }
+                let mut plain = bytes[16..].to_vec();
+                c.apply(&bytes[..16], &mut plain)
+                    .map_err(|m| Error::corrupt(0, m))?;
+                match decode::<BackupMeta>(&plain) {
+                    Ok(meta) if plausible(&meta) => (meta, true),
+                    // A key given for a backup that was not encrypted.
+                    _ => match decode::<BackupMeta>(bytes) {
+                        Ok(meta) if plausible(&meta) => (meta, false),
+                        _ => return Err(Error::corrupt(
+                            16,
+                            "backupmeta does not decode after decryption: wrong --crypter.key, \
+                             or damaged",
+                        )),
+                    },
+                }
+            }
+            None => {
+                let meta = decode::<BackupMeta>(bytes).map_err(|e| {
+                    Error::corrupt(
+                        0,
+                        format!(
+                            "backupmeta does not decode ({e}): damaged, or an encrypted backup \
+                         (give --crypter.key)"
+                        ),
+                    )
+                })?;
+                (meta, false)
+            }
+        };
+    if !plausible(&meta) {
+        return Err(Error::corrupt(
+            0,
+            "backupmeta decodes but names no cluster and no version: not a BR backupmeta, or \
+             encrypted (give --crypter.key)",
+        ));
+    }
+    Ok((meta, encrypted))
 }
 
 /// Decoded bytes that name a cluster or a version: random bytes (a wrong key) seldom do.
