@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use rockrescue::br::meta::{self, Backup, Crypter, MetaProblem, MetaVersion};
 use rockrescue::export::sqlschema::{create_database_sql, create_table_sql};
-use rockrescue::tidb::backup::{catalog, BackupDatabase, BackupTable};
+use rockrescue::tidb::backup::{
+    catalog, table_checksums, BackupDatabase, BackupTable, TableChecksum,
+};
 
 use super::{EXIT_DAMAGE, EXIT_ERROR, EXIT_OK};
 
@@ -169,15 +171,30 @@ fn verify(a: &VerifyArgs) -> i32 {
         }
     };
     let r = rockrescue::br::verify::verify(&b, crypter.as_ref());
+    let cat = catalog(&b);
+    let (tables, outside) = table_checksums(&b, &cat);
+    let tables_ok = tables.iter().all(|t| t.matches != Some(false));
     let mut o = BufWriter::new(io::stdout().lock());
     let w = if a.json {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            #[serde(flatten)]
+            files: &'a rockrescue::br::verify::BackupCheck,
+            tables: &'a [TableChecksum],
+            files_outside_tables: usize,
+        }
+        let out = Out {
+            files: &r,
+            tables: &tables,
+            files_outside_tables: outside,
+        };
         writeln!(
             o,
             "{}",
-            serde_json::to_string_pretty(&r).unwrap_or_default()
+            serde_json::to_string_pretty(&out).unwrap_or_default()
         )
     } else {
-        write_verify(&mut o, &r)
+        write_verify(&mut o, &r).and_then(|_| write_table_checksums(&mut o, &tables))
     };
     if let Err(e) = w.and_then(|_| o.flush()) {
         if e.kind() != io::ErrorKind::BrokenPipe {
@@ -185,11 +202,46 @@ fn verify(a: &VerifyArgs) -> i32 {
             return EXIT_ERROR;
         }
     }
-    if r.clean() {
+    if r.clean() && tables_ok {
         EXIT_OK
     } else {
         EXIT_DAMAGE
     }
+}
+
+/// Each table BR recorded a checksum for: its files' records against it (br.md §6.3).
+fn write_table_checksums(o: &mut impl Write, tables: &[TableChecksum]) -> io::Result<()> {
+    let (mut same, mut none) = (0, 0);
+    for t in tables {
+        match t.matches {
+            None => none += 1,
+            Some(true) => same += 1,
+            Some(false) => writeln!(
+                o,
+                "TABLE       {}.{}: its {} files record crc64xor {:016x}, {} kvs, {} bytes; the \
+                 table's checksum is {:016x}, {} kvs, {} bytes",
+                t.db,
+                t.table,
+                t.files,
+                t.files_crc64xor,
+                t.files_kvs,
+                t.files_bytes,
+                t.recorded_crc64xor,
+                t.recorded_kvs,
+                t.recorded_bytes
+            )?,
+        }
+    }
+    if !tables.is_empty() {
+        writeln!(
+            o,
+            "{} tables: {same} whose files add up to the checksum BR recorded, {} that do not, {none} \
+             without a recorded checksum",
+            tables.len(),
+            tables.len() - same - none
+        )?;
+    }
+    Ok(())
 }
 
 fn export(a: &ExportArgs) -> i32 {
