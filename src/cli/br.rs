@@ -156,19 +156,9 @@ pub fn run(c: BrCommand) -> i32 {
 }
 
 fn verify(a: &VerifyArgs) -> i32 {
-    let crypter = match a.crypter.crypter() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("rockrescue: {e}");
-            return EXIT_ERROR;
-        }
-    };
-    let b = match meta::open(&a.backup, crypter.as_ref()) {
+    let (b, crypter) = match open(&a.backup, &a.crypter) {
         Ok(b) => b,
-        Err(e) => {
-            eprintln!("rockrescue: {e}");
-            return EXIT_ERROR;
-        }
+        Err(c) => return c,
     };
     let r = rockrescue::br::verify::verify(&b, crypter.as_ref());
     let cat = catalog(&b);
@@ -245,19 +235,9 @@ fn write_table_checksums(o: &mut impl Write, tables: &[TableChecksum]) -> io::Re
 }
 
 fn export(a: &ExportArgs) -> i32 {
-    let crypter = match a.crypter.crypter() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("rockrescue: {e}");
-            return EXIT_ERROR;
-        }
-    };
-    let b = match meta::open(&a.backup, crypter.as_ref()) {
+    let (b, crypter) = match open(&a.backup, &a.crypter) {
         Ok(b) => b,
-        Err(e) => {
-            eprintln!("rockrescue: {e}");
-            return EXIT_ERROR;
-        }
+        Err(c) => return c,
     };
     let r = match rockrescue::export::br::export_raw(&b, crypter.as_ref(), &a.out) {
         Ok(r) => r,
@@ -349,15 +329,17 @@ fn write_verify(o: &mut impl Write, r: &rockrescue::br::verify::BackupCheck) -> 
 }
 
 /// Open the backup's metadata or say why not (exit 2).
-fn open(backup: &std::path::Path, c: &CrypterArgs) -> Result<Backup, i32> {
+/// The metadata and the key that decrypts the backup's files.
+fn open(backup: &std::path::Path, c: &CrypterArgs) -> Result<(Backup, Option<Crypter>), i32> {
     let crypter = c.crypter().map_err(|e| {
         eprintln!("rockrescue: {e}");
         EXIT_ERROR
     })?;
-    meta::open(backup, crypter.as_ref()).map_err(|e| {
+    let b = meta::open(backup, crypter.as_ref()).map_err(|e| {
         eprintln!("rockrescue: {e}");
         EXIT_ERROR
-    })
+    })?;
+    Ok((b, crypter))
 }
 
 /// The backup's own facts, for the JSON listings.
@@ -403,7 +385,7 @@ struct Listing<'a, T: Serialize> {
 }
 
 fn list(a: &ListArgs, tables: bool) -> i32 {
-    let b = match open(&a.backup, &a.crypter) {
+    let (b, _) = match open(&a.backup, &a.crypter) {
         Ok(b) => b,
         Err(c) => return c,
     };

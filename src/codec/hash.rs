@@ -1,10 +1,22 @@
 //! RocksDB's 32-bit MurmurHash1-style hash (`util/hash.cc` `Hash`), used by the data-block hash
-//! index (seed 397) and legacy Bloom filters. See format-specs/sst.md §7.3.
+//! index (seed 397) and legacy Bloom filters, and LevelDB's variant of it (bloom filters). See
+//! format-specs/sst.md §7.3, §14.2.
 
 const M: u32 = 0xc6a4_a793;
 
 /// The legacy 32-bit hash. Tail bytes are sign-extended, as RocksDB does on x86.
 pub fn legacy_hash(data: &[u8], seed: u32) -> u32 {
+    hash32(data, seed, true)
+}
+
+/// LevelDB's 32-bit hash (`util/hash.cc`, sst.md §14.2): the same function, but the 1..3 tail
+/// bytes are added as unsigned values.
+pub fn leveldb_hash(data: &[u8], seed: u32) -> u32 {
+    hash32(data, seed, false)
+}
+
+/// The shared body: little-endian words multiplied in, then the tail bytes (sign-extended or not).
+fn hash32(data: &[u8], seed: u32, signed_tail: bool) -> u32 {
     let mut h = seed ^ (data.len() as u32).wrapping_mul(M);
     let mut chunks = data.chunks_exact(4);
     for w in &mut chunks {
@@ -14,14 +26,16 @@ pub fn legacy_hash(data: &[u8], seed: u32) -> u32 {
     }
     let tail = chunks.remainder();
     if !tail.is_empty() {
-        let sx = |b: u8| (b as i8) as i32 as u32;
-        if tail.len() >= 3 {
-            h = h.wrapping_add(sx(tail[2]) << 16);
+        let ext = |b: u8| {
+            if signed_tail {
+                (b as i8) as i32 as u32
+            } else {
+                b as u32
+            }
+        };
+        for (i, &b) in tail.iter().enumerate() {
+            h = h.wrapping_add(ext(b) << (8 * i));
         }
-        if tail.len() >= 2 {
-            h = h.wrapping_add(sx(tail[1]) << 8);
-        }
-        h = h.wrapping_add(sx(tail[0]));
         h = h.wrapping_mul(M);
         h ^= h >> 24;
     }

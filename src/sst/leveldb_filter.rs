@@ -8,27 +8,7 @@ pub const BLOOM_FILTER_META: &str = "filter.leveldb.BuiltinBloomFilter2";
 /// Seed of the bloom filter's hash.
 const BLOOM_SEED: u32 = 0xbc9f_1d34;
 
-/// LevelDB's 32-bit hash (`util/hash.cc`). Unlike RocksDB's legacy hash, the 1..3 tail bytes are
-/// added as unsigned values.
-pub fn leveldb_hash(data: &[u8], seed: u32) -> u32 {
-    const M: u32 = 0xc6a4_a793;
-    let mut h = seed ^ (data.len() as u32).wrapping_mul(M);
-    let mut words = data.chunks_exact(4);
-    for w in &mut words {
-        h = h.wrapping_add(u32::from_le_bytes([w[0], w[1], w[2], w[3]]));
-        h = h.wrapping_mul(M);
-        h ^= h >> 16;
-    }
-    let tail = words.remainder();
-    if !tail.is_empty() {
-        for (i, &b) in tail.iter().enumerate() {
-            h = h.wrapping_add((b as u32) << (8 * i));
-        }
-        h = h.wrapping_mul(M);
-        h ^= h >> 24;
-    }
-    h
-}
+pub use crate::codec::hash::leveldb_hash;
 
 /// A decoded filter block: per-range filters over the data blocks that start in each
 /// `2^base_lg`-byte range of the file.
