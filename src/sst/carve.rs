@@ -147,6 +147,9 @@ struct Scanner<'f, 'h> {
     /// computed on first need (a file whose blocks are all compressed never needs them).
     ends: HashMap<usize, Vec<usize>>,
     range: (usize, usize),
+    /// One raw-deflate decoder and output buffer, reset for each start (§2.3): a fresh decoder per
+    /// byte offset allocated and cleared its window at every position of a garbage range.
+    inflater: Option<Inflater>,
     work: u64,
     budget: u64,
 }
@@ -214,8 +217,9 @@ fn scan(
         largest: 0,
         ends: HashMap::new(),
         range: (start, end),
+        inflater: None,
         work: 0,
-        budget: (64 << 20) + 64 * span,
+        budget: work_budget(span),
     };
     let mut out = CarveOutcome::default();
     let mut s = start;
@@ -258,6 +262,16 @@ fn scan(
     out.checksum = sc.checksum;
     out.base_context = sc.base;
     out
+}
+
+/// Work allowed for a scan of `span` bytes (§6). Under `cfg(fuzzing)` it is far smaller, so one
+/// fuzz input costs milliseconds, not seconds; the budget's exhaustion path is then exercised too.
+fn work_budget(span: u64) -> u64 {
+    if cfg!(fuzzing) {
+        (16 << 10) + 8 * span
+    } else {
+        (64 << 20) + 64 * span
+    }
 }
 
 fn overlaps(a: BlockHandle, b: BlockHandle) -> bool {
@@ -699,7 +713,12 @@ impl Scanner<'_, '_> {
                     }
                 }
                 if allow(2) {
-                    if let Some(e) = measure_inflate(f, x, u) {
+                    let inf = self.inflater.get_or_insert_with(Inflater::new);
+                    let end = measure_inflate(f, x, u, inf);
+                    // Fixed-Huffman deflate accepts almost any bits, so on garbage a stream may run a
+                    // long way before it fails: what was read counts as work even when no end is found.
+                    self.work += inf.d.total_in();
+                    if let Some(e) = end {
                         cands.push(Cand {
                             end: e,
                             ctype: 2,
@@ -977,9 +996,24 @@ fn measure_lz4(f: &[u8], x: usize, u: usize, dict_len: usize) -> Option<usize> {
     }
 }
 
+/// A reusable raw-deflate decoder with its output buffer (the output is only counted).
+struct Inflater {
+    d: flate2::Decompress,
+    buf: Vec<u8>,
+}
+
+impl Inflater {
+    fn new() -> Self {
+        Inflater {
+            d: flate2::Decompress::new(false),
+            buf: vec![0; 8 << 10],
+        }
+    }
+}
+
 /// The end of a raw deflate stream at `x`; `u` (when known) bounds the output.
-fn measure_inflate(f: &[u8], x: usize, u: Option<usize>) -> Option<usize> {
-    use flate2::{Decompress, FlushDecompress, Status};
+fn measure_inflate(f: &[u8], x: usize, u: Option<usize>, inf: &mut Inflater) -> Option<usize> {
+    use flate2::{FlushDecompress, Status};
     let first = *f.get(x)?;
     match (first >> 1) & 3 {
         3 => return None, // reserved block type
@@ -993,14 +1027,12 @@ fn measure_inflate(f: &[u8], x: usize, u: Option<usize>) -> Option<usize> {
         _ => {}
     }
     let limit = u.unwrap_or(MAX_BLOCK_SIZE) as u64;
-    let mut d = Decompress::new(false);
-    let mut buf = [0u8; 8 << 10];
+    let Inflater { d, buf } = inf;
+    d.reset(false);
     loop {
         let (in0, out0) = (d.total_in(), d.total_out());
         let i = x + in0 as usize;
-        let st = d
-            .decompress(&f[i..], &mut buf, FlushDecompress::None)
-            .ok()?;
+        let st = d.decompress(&f[i..], buf, FlushDecompress::None).ok()?;
         if d.total_out() > limit {
             return None;
         }
@@ -1074,8 +1106,18 @@ mod tests {
         let z = e.finish().unwrap();
         let mut f = z.clone();
         f.extend_from_slice(&[1, 2, 3, 4, 5]);
-        assert_eq!(measure_inflate(&f, 0, Some(data.len())), Some(z.len()));
-        assert_eq!(measure_inflate(&f, 0, None), Some(z.len()));
-        assert_eq!(measure_inflate(&f, 0, Some(data.len() - 1)), None);
+        // One decoder serves every call: a failed or finished measure leaves nothing behind.
+        let mut inf = Inflater::new();
+        assert_eq!(measure_inflate(&f, 1, None, &mut inf), None);
+        assert_eq!(
+            measure_inflate(&f, 0, Some(data.len()), &mut inf),
+            Some(z.len())
+        );
+        assert_eq!(measure_inflate(&f, 0, None, &mut inf), Some(z.len()));
+        assert_eq!(measure_inflate(&f, 0, Some(data.len() - 1), &mut inf), None);
+        assert_eq!(
+            measure_inflate(&f, 0, Some(data.len()), &mut inf),
+            Some(z.len())
+        );
     }
 }
