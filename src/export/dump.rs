@@ -73,30 +73,35 @@ pub fn render_point(out: &mut Vec<u8>, fmt: DumpFormat, e: &PointEntry<'_, '_>) 
 const GROUP_BYTES: u64 = 8 << 20;
 const GROUP_BLOCKS: usize = 512;
 
-/// Render the marker that follows an entry from a block no checksum vouches for.
-fn render_unverified(buf: &mut Vec<u8>, fmt: DumpFormat) {
+/// Append a marker to the entry just rendered (it ends with its line end): `,"<field>":true` inside
+/// the JSON object, or ` [<text>]` on the text line.
+fn render_marker(buf: &mut Vec<u8>, fmt: DumpFormat, field: &str, text: &str) {
     // Replace the line end written by render_entry.
     buf.pop();
     match fmt {
         DumpFormat::Jsonl => {
             buf.pop();
-            buf.extend_from_slice(b",\"unverified\":true}\n");
+            buf.extend_from_slice(b",\"");
+            buf.extend_from_slice(field.as_bytes());
+            buf.extend_from_slice(b"\":true}\n");
         }
-        DumpFormat::Text => buf.extend_from_slice(b" [unverified]\n"),
+        DumpFormat::Text => {
+            buf.extend_from_slice(b" [");
+            buf.extend_from_slice(text.as_bytes());
+            buf.extend_from_slice(b"]\n");
+        }
     }
 }
 
-/// Render the marker that follows an entry whose key is a raw user key (no sequence/type trailer,
+/// The marker that follows an entry from a block no checksum vouches for.
+fn render_unverified(buf: &mut Vec<u8>, fmt: DumpFormat) {
+    render_marker(buf, fmt, "unverified", "unverified");
+}
+
+/// The marker that follows an entry whose key is a raw user key (no sequence/type trailer,
 /// format-specs/sst.md §14.1): its seq 0 and type put were not read from the file.
 fn render_raw_key(buf: &mut Vec<u8>, fmt: DumpFormat) {
-    buf.pop();
-    match fmt {
-        DumpFormat::Jsonl => {
-            buf.pop();
-            buf.extend_from_slice(b",\"raw_key\":true}\n");
-        }
-        DumpFormat::Text => buf.extend_from_slice(b" [raw key]\n"),
-    }
+    render_marker(buf, fmt, "raw_key", "raw key");
 }
 
 /// The marker of an entry from a block whose checksum failed (written only on request).
