@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use tikv_expected::{expected_dir, show, stores, Cell, Table};
 
 use rockrescue::export::tidb::{export, TidbExportOptions, TidbExportReport, TidbFormat};
+use rockrescue::tikv::region::MergeMode;
 
 /// Read back our CSV: header, then fields (quoted with backslash escapes, bare numbers, `\N`).
 fn parse_csv(b: &[u8]) -> (Vec<String>, Vec<Vec<Cell>>) {
@@ -194,15 +195,26 @@ fn jsonl_cell(v: &serde_json::Value, want: &Cell) -> Cell {
     }
 }
 
+/// Export with the default merge (by region: every store of corpus/tikv has region metadata).
 fn run(
     dirs: &[PathBuf],
     format: TidbFormat,
     include_dropped: bool,
 ) -> (tempfile::TempDir, TidbExportReport) {
+    run_merge(dirs, format, include_dropped, None)
+}
+
+fn run_merge(
+    dirs: &[PathBuf],
+    format: TidbFormat,
+    include_dropped: bool,
+    merge: Option<MergeMode>,
+) -> (tempfile::TempDir, TidbExportReport) {
     let out = tempfile::tempdir().unwrap();
     let opts = TidbExportOptions {
         format,
         include_dropped,
+        merge,
         ..TidbExportOptions::default()
     };
     let (rep, _) = export(
@@ -330,10 +342,10 @@ fn compare(scenario: &str, got: &BTreeMap<String, Table>, want: &BTreeMap<String
     }
 }
 
-fn check(scenario: &str, dirs: &[PathBuf]) {
+fn check(scenario: &str, dirs: &[PathBuf], merge: Option<MergeMode>) {
     let want = expected_dir(scenario);
     for format in [TidbFormat::Csv, TidbFormat::Sql, TidbFormat::Jsonl] {
-        let (out, rep) = run(dirs, format, false);
+        let (out, rep) = run_merge(dirs, format, false, merge);
         let got = read_back(out.path(), &rep, format, &want);
         compare(&format!("{scenario}/{format:?}"), &got, &want);
     }
@@ -342,13 +354,55 @@ fn check(scenario: &str, dirs: &[PathBuf]) {
 #[test]
 fn each_store_alone() {
     for s in ["store1", "store2", "store3"] {
-        check(s, &stores(&[s]));
+        check(s, &stores(&[s]), None);
+        check(s, &stores(&[s]), Some(MergeMode::Keys));
     }
 }
 
+/// The key-level merge: per key the newest commit in any store (the generator's `merged`).
 #[test]
-fn three_stores_merged() {
-    check("merged", &stores(&["store1", "store2", "store3"]));
+fn three_stores_merged_by_key() {
+    check(
+        "merged",
+        &stores(&["store1", "store2", "store3"]),
+        Some(MergeMode::Keys),
+    );
+}
+
+/// By region (the default): store3 has the highest applied index of regions 2 and 6 and is read
+/// alone there; region 4 (metrics.events), which store3 lacks, comes from store2. No store ran GC,
+/// so this equals the key-level merge except for the planted same-ts conflict, where the
+/// authoritative store3's bytes are used.
+#[test]
+fn three_stores_merged_by_region() {
+    let mut want = expected_dir("merged");
+    let s3 = expected_dir("store3");
+    let emp = want.get_mut("hr.employees").unwrap();
+    let mut replaced = 0;
+    for row in emp.rows.iter_mut() {
+        let theirs = s3["hr.employees"].rows.iter().find(|r| r[0] == row[0]);
+        if let Some(t) = theirs.filter(|t| *t != row) {
+            *row = t.clone();
+            replaced += 1;
+        }
+    }
+    assert_eq!(replaced, 1, "the planted conflict row");
+    let dirs = stores(&["store1", "store2", "store3"]);
+    for format in [TidbFormat::Csv, TidbFormat::Jsonl] {
+        let (out, rep) = run(&dirs, format, false);
+        assert_eq!(rep.merge, MergeMode::Regions);
+        let got = read_back(out.path(), &rep, format, &want);
+        compare(&format!("by region/{format:?}"), &got, &want);
+        let r = rep.regions.as_ref().unwrap();
+        assert_eq!((r.regions, r.ranges), (3, 3));
+        assert!(r.lost.is_empty());
+        let ranges: Vec<usize> = r.stores.iter().map(|s| s.ranges).collect();
+        assert_eq!(ranges, vec![0, 1, 2]);
+        // Stores 1 and 2 hold replicas of every range but are not read where store3 is.
+        assert!(r.stores[0].unused_records > 0 && r.stores[1].unused_records > 0);
+        assert_eq!(r.stores[2].unused_records, 0);
+        assert!(r.stores.iter().all(|s| s.leftover_records == 0));
+    }
 }
 
 /// Dropped and truncated tables, exported on request with their last schema, under dropped/.
@@ -468,10 +522,11 @@ fn pending_locks_are_reported() {
 #[test]
 fn divergence_between_stores() {
     let want = expected_json("divergence.json");
-    let (_, rep) = run(
+    let (_, rep) = run_merge(
         &stores(&["store1", "store2", "store3"]),
         TidbFormat::Csv,
         false,
+        Some(MergeMode::Keys),
     );
     let d = &rep.divergence;
     assert_eq!(d.conflict_count, 1);
@@ -504,7 +559,7 @@ fn damage_is_mapped_to_tables_and_replicas_fill_it() {
         damaged("store2"),
         tikv_expected::corpus().join("store3"),
     ];
-    let (out, rep) = run(&dirs, TidbFormat::Csv, false);
+    let (out, rep) = run_merge(&dirs, TidbFormat::Csv, false, Some(MergeMode::Keys));
     let got = read_back(out.path(), &rep, TidbFormat::Csv, &want);
     compare(
         "damaged store1 + store2 without MANIFEST + store3",

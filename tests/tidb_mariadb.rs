@@ -8,6 +8,7 @@ mod mariadb;
 mod tikv_expected;
 
 use rockrescue::export::tidb::{export, TidbExportOptions, TidbFormat};
+use rockrescue::tikv::region::MergeMode;
 use tikv_expected::{expected_dir, show, stores, Cell};
 
 fn load_and_compare(format: TidbFormat) {
@@ -18,6 +19,9 @@ fn load_and_compare(format: TidbFormat) {
     let opts = TidbExportOptions {
         format,
         portable_collations: true,
+        // The generator's `merged` expectation is the key-level merge (its planted same-ts
+        // conflict resolves to the first store listed).
+        merge: Some(MergeMode::Keys),
         ..TidbExportOptions::default()
     };
     let dirs = stores(&["store1", "store2", "store3"]);

@@ -11,6 +11,7 @@ mod manifest;
 mod salvage;
 mod sst;
 mod tidb;
+mod tikv;
 mod wal;
 
 /// `--format` of the dump commands.
@@ -69,6 +70,9 @@ enum Command {
     /// TiDB on TiKV: databases, tables and rows rebuilt from one or many TiKV data directories.
     #[command(subcommand)]
     Tidb(tidb::TidbCommand),
+    /// TiKV stores: region metadata, the replica chosen per region, key ranges no store holds.
+    #[command(subcommand)]
+    Tikv(tikv::TikvCommand),
     /// BR backups: the databases and tables a backup holds, without a cluster.
     #[command(subcommand)]
     Br(br::BrCommand),
@@ -90,6 +94,7 @@ pub fn run() -> i32 {
         Command::Check(a) => check::run(&a),
         Command::Salvage(a) => salvage::run(&a),
         Command::Tidb(c) => tidb::run(c),
+        Command::Tikv(c) => tikv::run(c),
         Command::Br(c) => br::run(c),
     }
 }

@@ -80,6 +80,7 @@ pub fn run(a: &SalvageArgs) -> i32 {
         memory_budget: a.memory_mb.max(1) << 20,
         include_orphans: a.include_orphans,
         tmp_dir: a.tmp_dir.clone(),
+        filter: None,
     };
     if let Some(new_db) = &a.to_rocksdb {
         if let Err(e) = rockrescue::io::ensure_outside_inputs("new database", new_db, &[&a.dir]) {

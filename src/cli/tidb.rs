@@ -8,6 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use rockrescue::export::tidb::{export, Progress, TidbExportOptions, TidbExportReport, TidbFormat};
 use rockrescue::lsm::salvage::DbSalvageOptions;
+use rockrescue::tikv::region::MergeMode;
 
 use super::{EXIT_DAMAGE, EXIT_ERROR, EXIT_OK};
 
@@ -47,16 +48,50 @@ readers such as Python's csv module misread it. It loads with TiDB Lightning\n\
     LINES TERMINATED BY '\\n' IGNORE 1 LINES;\n\
 TIMESTAMP values are in UTC (SQL files set time_zone; for CSV set\n\
 time_zone = '+00:00').\n\n\
-Several DATADIRs are merged as replicas of one cluster: for every key the newest\n\
-commit in any store wins (a delete included); the report lists versions found\n\
-in only some stores and conflicting values at the same commit ts (the first\n\
-DATADIR's value is used).\n\n\
+Several DATADIRs are merged as replicas of one cluster. By default (--merge\n\
+regions, when every store has TiKV's region metadata) each key range is read\n\
+from one replica only: per region the newest epoch, then the highest applied\n\
+index (Tombstone replicas ignored, Applying ones last), so rows that one store\n\
+deleted and garbage-collected do not come back from another store's older\n\
+copy. Data of a store outside its chosen ranges is ignored and counted; key\n\
+ranges no store holds are reported with the tables they touch (`rockrescue\n\
+tikv regions` shows the whole plan). --merge keys takes, for every key, the\n\
+newest commit in any store (the only choice for stores without region\n\
+metadata, e.g. directories of loose SSTs); the report lists versions found in\n\
+only some stores and same-ts conflicts (the first DATADIR's value is used).\n\n\
 Neither OUT nor --tmp-dir may lie inside a DATADIR (or contain one): nothing is\n\
 written onto the input.\n\n\
 Exit codes: 0 = clean, 1 = damage or data loss found, 2 = usage or I/O error.\n\n\
 Examples:\n  rockrescue tidb export /data/tikv1 /data/tikv2 /data/tikv3 --out rescued/\n  \
 rockrescue tidb export /data/tikv1 --out rescued/ --db shop --table orders \\\n    \
 --format sql";
+
+/// How several stores are merged.
+#[derive(Args)]
+pub struct MergeArgs {
+    /// keys: per key the newest commit in any store; regions: each key range from its region's
+    /// authoritative replica. Default: regions when every store has region metadata, else keys.
+    #[arg(long, value_enum)]
+    merge: Option<MergeArg>,
+    /// Read stores whose StoreIdents name different clusters together.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MergeArg {
+    Keys,
+    Regions,
+}
+
+impl MergeArgs {
+    fn mode(&self) -> Option<MergeMode> {
+        self.merge.map(|m| match m {
+            MergeArg::Keys => MergeMode::Keys,
+            MergeArg::Regions => MergeMode::Regions,
+        })
+    }
+}
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
@@ -82,6 +117,8 @@ pub struct ListArgs {
     /// JSON output.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    merge: MergeArgs,
 }
 
 #[derive(Args)]
@@ -123,6 +160,8 @@ pub struct ExportArgs {
     /// Print the report as JSON instead of the summary.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    merge: MergeArgs,
 }
 
 pub fn run(c: TidbCommand) -> i32 {
@@ -216,6 +255,8 @@ fn list(a: &ListArgs, tables: bool) -> i32 {
         db: a.db.clone(),
         read_ts: a.read_ts.unwrap_or(u64::MAX),
         include_dropped: a.include_dropped,
+        merge: a.merge.mode(),
+        force: a.merge.force,
         ..TidbExportOptions::default()
     };
     let (rep, _) = match go(&a.datadirs, None, None, &opts, !a.json) {
@@ -307,6 +348,8 @@ fn run_export(a: &ExportArgs) -> i32 {
             memory_budget: a.memory_mb.max(1) << 20,
             ..DbSalvageOptions::default()
         },
+        merge: a.merge.mode(),
+        force: a.merge.force,
         ..TidbExportOptions::default()
     };
     let (rep, stores) = match go(
@@ -348,7 +391,8 @@ fn run_export(a: &ExportArgs) -> i32 {
             .iter()
             .any(|t| t.values_lost > 0 || t.row_errors > 0 || t.cell_errors > 0)
         || rep.divergence.conflict_count > 0
-        || !rep.schema_problems.is_empty();
+        || !rep.schema_problems.is_empty()
+        || rep.regions.as_ref().is_some_and(|r| !r.lost.is_empty());
     let mut o = BufWriter::new(io::stdout().lock());
     if a.json {
         let _ = writeln!(
@@ -375,8 +419,53 @@ fn summary(o: &mut impl Write, rep: &TidbExportReport, out: &Path) -> io::Result
             s.path, s.write_keys, s.default_keys, s.lock_keys, s.tables_damaged, s.wal_problems
         )?;
     }
+    if let Some(r) = &rep.regions {
+        writeln!(
+            o,
+            "merge by region: {} region(s), {} key range(s) each read from one store; {} \
+             record(s) filled from next-best replicas (suspect)",
+            r.regions, r.ranges, r.filled_records
+        )?;
+        for s in &r.stores {
+            writeln!(
+                o,
+                "  [{}] store {} of cluster {}: {} replica(s), {} range(s) read; {} record(s) left \
+                 to other replicas, {} stale leftover(s) ignored",
+                s.store,
+                opt(s.store_id),
+                opt(s.cluster_id),
+                s.replicas,
+                s.ranges,
+                s.unused_records,
+                s.leftover_records
+            )?;
+            for p in &s.problems {
+                writeln!(o, "      problem: {p}")?;
+            }
+        }
+        if !r.behind.is_empty() {
+            writeln!(
+                o,
+                "  region(s) {:?}: the chosen replica is behind another's applied index (its \
+                 data may be older)",
+                r.behind
+            )?;
+        }
+        if !r.lost.is_empty() {
+            writeln!(o, "lost key ranges (no store holds a usable replica):")?;
+            for l in &r.lost {
+                writeln!(
+                    o,
+                    "  [{}, {}): {}",
+                    if l.start.is_empty() { "-inf" } else { &l.start },
+                    if l.end.is_empty() { "+inf" } else { &l.end },
+                    tables_text(&l.tables, l.meta, &l.unknown_tables)
+                )?;
+            }
+        }
+    }
     let d = &rep.divergence;
-    if d.stores > 1 {
+    if d.stores > 1 && rep.regions.is_none() {
         writeln!(
             o,
             "merge: {} versions in every store; missing per store {:?}; keys only in one store {:?}; {} same-ts conflict(s)",
@@ -386,36 +475,7 @@ fn summary(o: &mut impl Write, rep: &TidbExportReport, out: &Path) -> io::Result
     if !rep.affected_tables.is_empty() {
         writeln!(o, "affected tables (lost key ranges in damaged blocks):")?;
         for r in &rep.affected_tables {
-            let names: Vec<String> = r
-                .tables
-                .iter()
-                .map(|t| {
-                    format!(
-                        "{}.{} (id {}{}, handles {}..{})",
-                        t.db,
-                        t.table,
-                        t.table_id,
-                        if t.physical_id != t.table_id {
-                            format!(", partition {}", t.physical_id)
-                        } else {
-                            String::new()
-                        },
-                        t.handles_from.as_deref().unwrap_or("start"),
-                        t.handles_to.as_deref().unwrap_or("end")
-                    )
-                })
-                .collect();
-            let mut what = names.join(", ");
-            if r.meta {
-                what.push_str(if what.is_empty() {
-                    "schema (meta keys)"
-                } else {
-                    ", schema (meta keys)"
-                });
-            }
-            if !r.unknown_tables.is_empty() {
-                what.push_str(&format!(" unknown table ids {:?}", r.unknown_tables));
-            }
+            let what = tables_text(&r.tables, r.meta, &r.unknown_tables);
             writeln!(
                 o,
                 "  store {} {} @{} [{}]: {}",
@@ -423,10 +483,10 @@ fn summary(o: &mut impl Write, rep: &TidbExportReport, out: &Path) -> io::Result
                 r.file,
                 r.offset,
                 r.column_family.as_deref().unwrap_or("?"),
-                if what.is_empty() {
-                    "no table".into()
-                } else {
+                if r.read {
                     what
+                } else {
+                    format!("{what} -- not read from this store (other replicas are authoritative)")
                 }
             )?;
         }
@@ -497,4 +557,50 @@ fn summary(o: &mut impl Write, rep: &TidbExportReport, out: &Path) -> io::Result
         writeln!(o, "schema problem: {p}")?;
     }
     writeln!(o, "report: {}", out.join("report.json").display())
+}
+
+fn opt(v: Option<u64>) -> String {
+    v.map_or("?".into(), |x| x.to_string())
+}
+
+/// The tables a lost key range touches, as one line.
+fn tables_text(
+    tables: &[rockrescue::export::tidb::AffectedTable],
+    meta: bool,
+    unknown: &[i64],
+) -> String {
+    let names: Vec<String> = tables
+        .iter()
+        .map(|t| {
+            format!(
+                "{}.{} (id {}{}, handles {}..{})",
+                t.db,
+                t.table,
+                t.table_id,
+                if t.physical_id != t.table_id {
+                    format!(", partition {}", t.physical_id)
+                } else {
+                    String::new()
+                },
+                t.handles_from.as_deref().unwrap_or("start"),
+                t.handles_to.as_deref().unwrap_or("end")
+            )
+        })
+        .collect();
+    let mut what = names.join(", ");
+    if meta {
+        what.push_str(if what.is_empty() {
+            "schema (meta keys)"
+        } else {
+            ", schema (meta keys)"
+        });
+    }
+    if !unknown.is_empty() {
+        what.push_str(&format!(" unknown table ids {unknown:?}"));
+    }
+    if what.is_empty() {
+        "no table".into()
+    } else {
+        what
+    }
 }

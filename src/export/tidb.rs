@@ -27,9 +27,10 @@ use crate::tidb::key::{record_key, RowHandle};
 use crate::tidb::schema::ColumnInfo;
 use crate::tikv::codec::decode_bytes_lenient;
 use crate::tikv::mvcc::{parse_lock, parse_write, LockType, WriteType};
+use crate::tikv::region::{self, MergeMode, RegionPlan};
 use crate::tikv::store::{
-    resolve, salvage_stores, Divergence, KeyGroup, KeyState, MergedStores, ResolveProblems,
-    StoreOutcome,
+    resolve, salvage_stores, Divergence, KeyGroup, KeyState, MergedStores, RegionFilter,
+    ResolveProblems, StoreOutcome,
 };
 
 /// Output format of table data.
@@ -71,6 +72,11 @@ pub struct TidbExportOptions {
     pub portable_collations: bool,
     /// Salvage options (memory budget for the sorted runs of each store).
     pub salvage: DbSalvageOptions,
+    /// How the stores are merged; `None`: by region when every store has region metadata, else
+    /// key by key (format-specs/tikv.md §13).
+    pub merge: Option<MergeMode>,
+    /// Read stores of different clusters together.
+    pub force: bool,
 }
 
 impl Default for TidbExportOptions {
@@ -85,6 +91,8 @@ impl Default for TidbExportOptions {
             insert_rows: 1000,
             portable_collations: false,
             salvage: DbSalvageOptions::default(),
+            merge: None,
+            force: false,
         }
     }
 }
@@ -178,6 +186,9 @@ pub struct AffectedRange {
     /// The range also covers meta keys (schema) or keys outside any known table.
     pub meta: bool,
     pub unknown_tables: Vec<i64>,
+    /// Whether the export read this store there: false when stores were merged by region and
+    /// other stores' replicas are authoritative for the whole range (the damage cost nothing).
+    pub read: bool,
 }
 
 /// One table a lost range touches.
@@ -198,6 +209,11 @@ pub struct TidbExportReport {
     pub read_ts: Option<u64>,
     pub format: TidbFormat,
     pub stores: Vec<StoreSummary>,
+    /// How the stores were merged.
+    pub merge: MergeMode,
+    /// The region plan's outcome (`merge` = regions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regions: Option<RegionsOutcome>,
     pub divergence: Divergence,
     pub databases: Vec<DbOutcome>,
     pub tables: Vec<TableOutcome>,
@@ -209,6 +225,57 @@ pub struct TidbExportReport {
     pub keys: KeyCounts,
     pub schema_problems: Vec<String>,
     pub notes: Vec<String>,
+}
+
+/// What choosing replicas by region did (format-specs/tikv.md §13).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RegionsOutcome {
+    /// Region ids seen over all stores.
+    pub regions: usize,
+    /// Key ranges read, each from one store.
+    pub ranges: usize,
+    pub stores: Vec<StoreRegions>,
+    /// Records read from a next-best replica because the better ones lost the range to damage
+    /// (their rows are suspect).
+    pub filled_records: u64,
+    /// Regions whose chosen replica is behind another replica's applied index.
+    pub behind: Vec<u64>,
+    /// Key ranges no store holds a usable replica of, with the tables they touch.
+    pub lost: Vec<LostRange>,
+}
+
+/// One store under the region plan.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct StoreRegions {
+    pub store: usize,
+    pub cluster_id: Option<u64>,
+    pub store_id: Option<u64>,
+    /// Region replicas the store holds (any state).
+    pub replicas: usize,
+    /// Key ranges read from this store.
+    pub ranges: usize,
+    /// Records not read because another store's replica was chosen for their range.
+    pub unused_records: u64,
+    /// Records outside every usable replica of this store ("stale leftovers": data of removed or
+    /// moved-away peers, which TiKV deletes at its next start).
+    pub leftover_records: u64,
+    /// Region metadata that did not decode.
+    pub problems: Vec<String>,
+}
+
+/// A key range without a usable replica.
+#[derive(Clone, Debug, Serialize)]
+pub struct LostRange {
+    /// Encoded bounds as the regions hold them (hex, upper case; empty = open).
+    pub start: String,
+    pub end: String,
+    /// The raw TiDB keys of the bounds (hex; null = open).
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub tables: Vec<AffectedTable>,
+    /// The range covers meta keys (schema) or keys outside any known table.
+    pub meta: bool,
+    pub unknown_tables: Vec<i64>,
 }
 
 /// Per-store summary (the full per-file reports go to `damage-report.json`).
@@ -476,6 +543,90 @@ fn table_id_of(raw: &[u8], low: bool) -> i64 {
     }
 }
 
+/// The tables (and partitions) a raw key range touches, with handle bounds at its ends; whether it
+/// touches meta keys or keys of no table; table ids no schema names. `to` is inclusive, or
+/// exclusive when `to_exclusive`.
+fn map_range(
+    from: Option<&[u8]>,
+    to: Option<&[u8]>,
+    to_exclusive: bool,
+    catalog: &Catalog,
+) -> (Vec<AffectedTable>, bool, Vec<i64>) {
+    let lo = from.map_or(i64::MIN, |r| table_id_of(r, true));
+    let mut hi = to.map_or(i64::MAX, |r| table_id_of(r, false));
+    // An exclusive end at a table's very first key (`t{id}`) does not touch that table.
+    if to_exclusive && to.is_some_and(|r| r.len() == 9 && r[0] == b't') && hi > lo {
+        hi -= 1;
+    }
+    let meta = from.is_none_or(|r| r < b"t".as_slice());
+    let mut tables = Vec::new();
+    let mut known = std::collections::BTreeSet::new();
+    for (&pid, &(tid, _)) in catalog.physical.range(lo..=hi) {
+        known.insert(pid);
+        let Some(t) = catalog.tables.get(&tid) else {
+            continue;
+        };
+        let handles_from = (pid == lo).then(|| from.and_then(handle_text)).flatten();
+        let handles_to = (pid == hi).then(|| to.and_then(handle_text)).flatten();
+        tables.push(AffectedTable {
+            db: t.db_name.clone(),
+            table: t.info.name.original.clone(),
+            table_id: tid,
+            physical_id: pid,
+            handles_from,
+            handles_to,
+        });
+    }
+    let mut unknown = Vec::new();
+    for id in [lo, hi] {
+        if id != i64::MIN && id != i64::MAX && !known.contains(&id) && !unknown.contains(&id) {
+            unknown.push(id);
+        }
+    }
+    (tables, meta, unknown)
+}
+
+/// Whether any key range of `[from, to]` (raw keys, hex; `None` = open) is read from `store` as
+/// the authoritative replica under the region plan.
+fn read_there(plan: &RegionPlan, store: usize, from: Option<&str>, to: Option<&str>) -> bool {
+    let enc = |h: Option<&str>| {
+        h.and_then(|x| hex::decode(x).ok())
+            .map(|raw| crate::tikv::codec::encode_bytes(&raw))
+    };
+    let (lo, hi) = (enc(from), enc(to));
+    plan.ranges.iter().any(|r| {
+        r.stores.first() == Some(&store)
+            && lo
+                .as_ref()
+                .is_none_or(|l| r.end.is_empty() || l.as_slice() < r.end.as_slice())
+            && hi
+                .as_ref()
+                .is_none_or(|h| r.start.as_slice() <= h.as_slice())
+    })
+}
+
+/// Map the key ranges no usable replica covers to tables.
+fn lost_ranges(plan: &RegionPlan, catalog: &Catalog) -> Vec<LostRange> {
+    plan.gaps
+        .iter()
+        .map(|g| {
+            let raw = |b: &[u8]| (!b.is_empty()).then(|| decode_bytes_lenient(b).0);
+            let (from, to) = (raw(&g.start), raw(&g.end));
+            let (tables, meta, unknown_tables) =
+                map_range(from.as_deref(), to.as_deref(), true, catalog);
+            LostRange {
+                start: hex::encode_upper(&g.start),
+                end: hex::encode_upper(&g.end),
+                from: from.as_ref().map(hex::encode),
+                to: to.as_ref().map(hex::encode),
+                tables,
+                meta,
+                unknown_tables,
+            }
+        })
+        .collect()
+}
+
 /// Map lost key ranges in the stores' damage reports to tables.
 fn affected(stores: &[StoreOutcome], catalog: &Catalog) -> Vec<AffectedRange> {
     let mut out = Vec::new();
@@ -494,47 +645,12 @@ fn affected(stores: &[StoreOutcome], catalog: &Catalog) -> Vec<AffectedRange> {
                 }
                 let from_raw = from.as_deref().map(lenient_raw);
                 let to_raw = to.as_deref().map(lenient_raw);
-                let lo = from_raw
-                    .as_ref()
-                    .map_or(i64::MIN, |(r, _)| table_id_of(r, true));
-                let hi = to_raw
-                    .as_ref()
-                    .map_or(i64::MAX, |(r, _)| table_id_of(r, false));
-                let meta = from_raw
-                    .as_ref()
-                    .is_none_or(|(r, _)| r.as_slice() < b"t".as_slice());
-                let mut tables = Vec::new();
-                let mut known = std::collections::BTreeSet::new();
-                for (&pid, &(tid, _)) in catalog.physical.range(lo..=hi) {
-                    known.insert(pid);
-                    let Some(t) = catalog.tables.get(&tid) else {
-                        continue;
-                    };
-                    let handles_from = (pid == lo)
-                        .then(|| from_raw.as_ref().and_then(|(r, _)| handle_text(r)))
-                        .flatten();
-                    let handles_to = (pid == hi)
-                        .then(|| to_raw.as_ref().and_then(|(r, _)| handle_text(r)))
-                        .flatten();
-                    tables.push(AffectedTable {
-                        db: t.db_name.clone(),
-                        table: t.info.name.original.clone(),
-                        table_id: tid,
-                        physical_id: pid,
-                        handles_from,
-                        handles_to,
-                    });
-                }
-                let mut unknown = Vec::new();
-                for id in [lo, hi] {
-                    if id != i64::MIN
-                        && id != i64::MAX
-                        && !known.contains(&id)
-                        && !unknown.contains(&id)
-                    {
-                        unknown.push(id);
-                    }
-                }
+                let (tables, meta, unknown) = map_range(
+                    from_raw.as_ref().map(|(r, _)| r.as_slice()),
+                    to_raw.as_ref().map(|(r, _)| r.as_slice()),
+                    false,
+                    catalog,
+                );
                 out.push(AffectedRange {
                     store: si,
                     file: f.file.path.clone(),
@@ -545,6 +661,7 @@ fn affected(stores: &[StoreOutcome], catalog: &Catalog) -> Vec<AffectedRange> {
                     tables,
                     meta,
                     unknown_tables: unknown,
+                    read: true,
                 });
             }
         }
@@ -596,6 +713,38 @@ pub fn export(
     progress(Progress::Salvaging);
     let stores = salvage_stores(datadirs, tmp, &opts.salvage)?;
     let mut merged = MergedStores::open(tmp, stores.len())?;
+    let metas: Vec<region::StoreMeta> = stores.iter().map(|s| s.meta.clone()).collect();
+    region::check_stores(&metas, opts.force)
+        .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?;
+    let without: Vec<&str> = metas
+        .iter()
+        .filter(|m| !m.has_regions())
+        .map(|m| m.path.as_str())
+        .collect();
+    let mode = match opts.merge {
+        Some(MergeMode::Regions) if !without.is_empty() => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "--merge regions: no region metadata (no RegionLocalState in CF raft) in {}; \
+                     use --merge keys",
+                    without.join(", ")
+                ),
+            ))
+        }
+        Some(m) => m,
+        None if without.is_empty() => MergeMode::Regions,
+        None => MergeMode::Keys,
+    };
+    let mut region_plan = None;
+    if mode == MergeMode::Regions {
+        let plan = region::plan(&metas);
+        merged.use_regions(RegionFilter {
+            plan: plan.clone(),
+            lost: stores.iter().map(|s| s.lost_spans()).collect(),
+        })?;
+        region_plan = Some(plan);
+    }
     let read_ts = opts.read_ts;
     let mut rep = TidbExportReport {
         read_ts: (read_ts != u64::MAX).then_some(read_ts),
@@ -618,6 +767,8 @@ pub fn export(
                 notes: s.report.notes.clone(),
             })
             .collect(),
+        merge: mode,
+        regions: None,
         divergence: Divergence::default(),
         databases: Vec::new(),
         tables: Vec::new(),
@@ -668,7 +819,8 @@ pub fn export(
                 }
             }
         }
-        merged.divergence
+        let counts = merged.region_counts();
+        (merged.divergence, counts)
     });
     for batch in rx {
         let batch = batch?;
@@ -799,7 +951,7 @@ pub fn export(
             rows: rows_total,
         });
     }
-    let divergence = reader
+    let (divergence, (unused, leftover, filled)) = reader
         .join()
         .map_err(|_| io::Error::other("the store merge thread panicked"))?;
     if let Some(b) = builder.take() {
@@ -817,6 +969,47 @@ pub fn export(
     });
     rep.divergence = divergence;
     rep.affected_tables = affected(&stores, &catalog);
+    if let Some(plan) = &region_plan {
+        for a in &mut rep.affected_tables {
+            a.read = read_there(plan, a.store, a.from.as_deref(), a.to.as_deref());
+        }
+        rep.regions = Some(RegionsOutcome {
+            regions: plan.regions.len(),
+            ranges: plan.ranges.len(),
+            stores: metas
+                .iter()
+                .enumerate()
+                .map(|(i, m)| StoreRegions {
+                    store: i,
+                    cluster_id: m.cluster_id,
+                    store_id: m.store_id,
+                    replicas: m.replicas.len(),
+                    ranges: plan.ranges.iter().filter(|r| r.stores[0] == i).count(),
+                    unused_records: unused[i],
+                    leftover_records: leftover[i],
+                    problems: m.problems.clone(),
+                })
+                .collect(),
+            filled_records: filled,
+            behind: plan
+                .regions
+                .iter()
+                .filter(|c| c.behind)
+                .map(|c| c.region_id)
+                .collect(),
+            lost: lost_ranges(plan, &catalog),
+        });
+    } else if stores.len() > 1 {
+        let why = if opts.merge == Some(MergeMode::Keys) {
+            "as asked (--merge keys)".to_string()
+        } else {
+            format!("no region metadata in {}", without.join(", "))
+        };
+        rep.notes.push(format!(
+            "stores merged key by key ({why}): per key the newest commit in any store; rows \
+             deleted and garbage-collected on one store can come back from another"
+        ));
+    }
     rep.schema_problems = catalog
         .problems
         .iter()

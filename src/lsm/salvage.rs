@@ -198,6 +198,8 @@ pub struct DbSalvageOptions {
     /// Where sorted runs spill (in a `.rockrescue-runs` directory made inside it); default: the
     /// output directory.
     pub tmp_dir: Option<std::path::PathBuf>,
+    /// Read only part of the database (e.g. TiKV's region metadata); `None` reads everything.
+    pub filter: Option<KeyFilter>,
 }
 
 impl Default for DbSalvageOptions {
@@ -207,7 +209,35 @@ impl Default for DbSalvageOptions {
             memory_budget: 256 << 20,
             include_orphans: false,
             tmp_dir: None,
+            filter: None,
         }
+    }
+}
+
+/// A part of a database to read: some column families, and in them the user keys of
+/// `[from, below)`. Tables the MANIFEST places wholly outside are not opened, so reading a small
+/// key range of a large database costs what that range costs.
+#[derive(Clone, Debug, Default)]
+pub struct KeyFilter {
+    /// Column family names; a column family whose name is not known (no MANIFEST and no table
+    /// properties naming it) is read.
+    pub cfs: Vec<String>,
+    pub from: Vec<u8>,
+    /// Exclusive upper bound; `None`: no bound.
+    pub below: Option<Vec<u8>>,
+}
+
+impl KeyFilter {
+    fn wants_cf(&self, name: Option<&str>) -> bool {
+        name.is_none_or(|n| self.cfs.iter().any(|c| c == n))
+    }
+    fn wants_key(&self, k: &[u8]) -> bool {
+        k >= self.from.as_slice() && self.below.as_ref().is_none_or(|b| k < b.as_slice())
+    }
+    /// Whether a table whose user keys span `[smallest, largest]` may hold wanted keys.
+    fn wants_span(&self, smallest: Option<&[u8]>, largest: Option<&[u8]>) -> bool {
+        largest.is_none_or(|l| l >= self.from.as_slice())
+            && smallest.is_none_or(|s| self.below.as_ref().is_none_or(|b| s < b.as_slice()))
     }
 }
 
@@ -383,6 +413,15 @@ pub fn salvage_db_visit(
     for (n, _, path) in files.iter().filter(|(_, e, _)| e == "sst" || e == "ldb") {
         let listed = live.get(n).map(|l| l.0);
         let meta = live.get(n).map(|l| l.1);
+        if let Some(f) = &opts.filter {
+            if let Some(m) = meta {
+                let cf_name = listed.and_then(|id| names.get(&id)).map(String::as_str);
+                let (lo, hi) = (user_key_of_hex(&m.smallest), user_key_of_hex(&m.largest));
+                if !f.wants_cf(cf_name) || !f.wants_span(lo.as_deref(), hi.as_deref()) {
+                    continue;
+                }
+            }
+        }
         let orphan = manifest_ok && listed.is_none();
         let newer = orphan && *n >= next_file;
         if orphan && !newer && !opts.include_orphans {
@@ -425,10 +464,20 @@ pub fn salvage_db_visit(
         if let Some(name) = prop_name {
             names.entry(cf).or_insert(name);
         }
+        if let Some(f) = &opts.filter {
+            if !f.wants_cf(names.get(&cf).map(String::as_str)) {
+                continue;
+            }
+        }
         let r = runs.entry(cf).or_insert_with(|| new_runs(cf));
         let mut err = None;
         let mut report = plan.visit_entries(|e, unverified| {
-            if err.is_some() {
+            if err.is_some()
+                || opts
+                    .filter
+                    .as_ref()
+                    .is_some_and(|f| !f.wants_key(e.user_key))
+            {
                 return;
             }
             let v = Version1 {
@@ -486,6 +535,14 @@ pub fn salvage_db_visit(
         let mut sum = wal::read_wal(src.bytes(), path, |off, batch| {
             seqs_after_damage.push((off, batch.sequence));
             for op in &batch.ops {
+                if let Some(f) = &opts.filter {
+                    // A range deletion is kept whole: it may cover wanted keys.
+                    if !f.wants_cf(names.get(&op.cf).map(String::as_str))
+                        || (op.op != OpType::RangeDelete && !f.wants_key(op.key))
+                    {
+                        continue;
+                    }
+                }
                 let (Some(seq), Some(t)) = (op.seq, op_vtype(op.op)) else {
                     if op.op == OpType::RangeDelete {
                         if let Some(seq) = op.seq {
@@ -575,6 +632,11 @@ pub fn salvage_db_visit(
             .get(&id)
             .cloned()
             .unwrap_or_else(|| format!("cf-{id}"));
+        if let Some(f) = &opts.filter {
+            if !f.wants_cf(names.get(&id).map(String::as_str)) {
+                continue;
+            }
+        }
         let file_name = sink.begin_cf(&name)?;
         let mut outcome = CfOutcome {
             id,

@@ -150,9 +150,78 @@ pub fn parse(k: &[u8]) -> TidbKey {
     }
 }
 
+/// A region bound (a raw TiDB key, or a prefix of one) in words: `table 100 row 5`,
+/// `table 100 index 2`, `table 100 rows start`, `table 100 start`, `meta`, or hex.
+pub fn describe_bound(raw: &[u8]) -> String {
+    if raw.first() == Some(&b't') && raw.len() >= 9 {
+        if let Some(id) = decode_cmp_i64(&raw[1..9]) {
+            return match (&raw[9..], parse(raw)) {
+                ([], _) => format!("table {id} start"),
+                (_, TidbKey::Record { handle, .. }) => match handle {
+                    Handle::Int(h) => format!("table {id} row {h}"),
+                    Handle::Common(c) => format!("table {id} row 0x{c}"),
+                },
+                (_, TidbKey::Index { index_id, .. }) => format!("table {id} index {index_id}"),
+                (b"_r", _) => format!("table {id} rows start"),
+                (b"_i", _) => format!("table {id} indexes start"),
+                _ => format!("table {id} + {}", hex::encode(&raw[9..])),
+            };
+        }
+    }
+    match raw.first() {
+        None => "start of the key space".into(),
+        Some(b'm') => format!("meta {}", hex::encode(raw)),
+        _ => hex::encode(raw),
+    }
+}
+
+/// The physical table ids a raw key range `[from, to)` may hold keys of (`None` = open end):
+/// `None` when it lies wholly outside the table key space.
+pub fn table_id_span(from: Option<&[u8]>, to: Option<&[u8]>) -> Option<(i64, i64)> {
+    let id = |r: &[u8]| match r.first() {
+        Some(b't') => decode_cmp_i64(r.get(1..9)?),
+        _ => None,
+    };
+    let lo = match from {
+        None => i64::MIN,
+        Some(r) if r < b"t".as_slice() => i64::MIN,
+        Some(r) if r.first().is_some_and(|c| *c > b't') => return None,
+        Some(r) => id(r).unwrap_or(i64::MIN),
+    };
+    let hi = match to {
+        None => i64::MAX,
+        Some(r) if r <= b"t".as_slice() => return None,
+        Some(r) if r.first().is_some_and(|c| *c > b't') => i64::MAX,
+        // An exclusive end at a table's first key does not reach that table.
+        Some(r) if r.len() == 9 => id(r)?.checked_sub(1)?,
+        Some(r) => id(r).unwrap_or(i64::MAX),
+    };
+    (lo <= hi).then_some((lo, hi))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bounds_in_words_and_table_spans() {
+        let t = |id: i64| {
+            let mut k = vec![b't'];
+            k.extend_from_slice(&encode_cmp_i64(id));
+            k
+        };
+        let mut row = t(100);
+        row.extend_from_slice(b"_r");
+        assert_eq!(describe_bound(&row), "table 100 rows start");
+        row.extend_from_slice(&encode_cmp_i64(5));
+        assert_eq!(describe_bound(&row), "table 100 row 5");
+        assert_eq!(describe_bound(&t(102)), "table 102 start");
+        assert_eq!(describe_bound(b""), "start of the key space");
+        assert_eq!(table_id_span(Some(&row), Some(&t(102))), Some((100, 101)));
+        assert_eq!(table_id_span(Some(&row), None), Some((100, i64::MAX)));
+        assert_eq!(table_id_span(Some(b"m"), Some(b"t")), None);
+        assert_eq!(table_id_span(None, Some(&row)), Some((i64::MIN, 100)));
+    }
 
     fn h(s: &str) -> Vec<u8> {
         hex::decode(s.replace(' ', "")).unwrap()

@@ -3,4 +3,5 @@
 
 pub mod codec;
 pub mod mvcc;
+pub mod region;
 pub mod store;

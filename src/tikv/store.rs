@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::codec::decode_bytes;
+use super::region::{MetaCollector, RegionPlan, StoreMeta};
 use crate::lsm::salvage::{
     salvage_db_visit, DbSalvageOptions, DbSalvageReport, Resolved, StateSink,
 };
@@ -45,7 +46,36 @@ pub struct StoreOutcome {
     pub suspect_keys: u64,
     /// Column families that were found, with their key counts (including `raft` and others).
     pub report: DbSalvageReport,
+    /// The store's identity and region metadata (format-specs/tikv.md §12).
+    pub meta: StoreMeta,
 }
+
+impl StoreOutcome {
+    /// Key ranges (full data keys, inclusive; `None` = open) each data column family lost to
+    /// damaged blocks, from the salvage report.
+    pub fn lost_spans(&self) -> [Vec<LostSpan>; 3] {
+        let mut out: [Vec<LostSpan>; 3] = Default::default();
+        for t in &self.report.tables {
+            let Some(i) = t
+                .column_family
+                .as_deref()
+                .and_then(|c| DATA_CFS.iter().position(|d| *d == c))
+            else {
+                continue;
+            };
+            for d in &t.damaged {
+                if let Some(l) = &d.lost_keys {
+                    let dec = |h: &Option<String>| h.as_ref().and_then(|x| hex::decode(x).ok());
+                    out[i].push((dec(&l.from), dec(&l.to)));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A lost key range: inclusive bounds, `None` = open.
+pub type LostSpan = (Option<Vec<u8>>, Option<Vec<u8>>);
 
 /// Spools a store's data column families to `<tmp>/<cf>.run`.
 struct Spool {
@@ -53,11 +83,13 @@ struct Spool {
     cur: Option<(usize, BufWriter<File>)>,
     keys: [u64; 3],
     suspect: u64,
+    meta: MetaCollector,
 }
 
 impl StateSink for Spool {
     fn begin_cf(&mut self, name: &str) -> io::Result<String> {
         self.cur = None;
+        self.meta.begin_cf(name);
         if let Some(i) = DATA_CFS.iter().position(|c| *c == name) {
             let p = self.dir.join(format!("{name}.run"));
             self.cur = Some((i, BufWriter::with_capacity(1 << 16, File::create(&p)?)));
@@ -66,6 +98,11 @@ impl StateSink for Spool {
         Ok(String::new())
     }
     fn entry(&mut self, e: &Resolved<'_>) -> io::Result<()> {
+        if e.key.first() == Some(&0x01) {
+            if let Some(v) = e.value {
+                self.meta.entry(e.key, v);
+            }
+        }
         let Some((i, w)) = &mut self.cur else {
             return Ok(());
         };
@@ -156,10 +193,13 @@ pub fn salvage_stores(
                         cur: None,
                         keys: [0; 3],
                         suspect: 0,
+                        meta: MetaCollector::default(),
                     };
                     let report = salvage_db_visit(&kv, &dir.join("runs"), opts, &mut spool)?;
+                    let path = d.display().to_string();
                     Ok(StoreOutcome {
-                        path: d.display().to_string(),
+                        meta: spool.meta.finish(&path),
+                        path,
                         kv_dir: kv.display().to_string(),
                         keys: spool.keys,
                         suspect_keys: spool.suspect,
@@ -234,6 +274,42 @@ struct CfMerge {
     readers: Vec<Option<BufReader<File>>>,
     heap: BinaryHeap<std::cmp::Reverse<HeapRec>>,
     with_ts: bool,
+    /// Index into [`DATA_CFS`].
+    cf: usize,
+    regions: Option<std::sync::Arc<RegionFilter>>,
+    /// Per store: records dropped because another store is authoritative for their range.
+    unused: Vec<u64>,
+    /// Per store: records dropped because the store holds no usable replica of their range.
+    leftover: Vec<u64>,
+    /// Records taken from a next-best replica where the better ones lost the range to damage.
+    filled: u64,
+}
+
+/// The region plan and what each store lost, as the merge needs them.
+#[derive(Debug)]
+pub struct RegionFilter {
+    pub plan: RegionPlan,
+    /// Per store, per data CF.
+    pub lost: Vec<[Vec<LostSpan>; 3]>,
+}
+
+impl RegionFilter {
+    fn lost_at(&self, store: usize, cf: usize, key: &[u8]) -> bool {
+        self.lost.get(store).is_some_and(|l| {
+            l[cf].iter().any(|(from, to)| {
+                from.as_deref().is_none_or(|f| f <= key) && to.as_deref().is_none_or(|t| key <= t)
+            })
+        })
+    }
+}
+
+/// What the region filter made of one record.
+enum Take {
+    Yes,
+    /// From a next-best replica, in a range the better ones lost.
+    Filled,
+    Unused,
+    Leftover,
 }
 
 impl CfMerge {
@@ -242,6 +318,11 @@ impl CfMerge {
             readers: Vec::new(),
             heap: BinaryHeap::new(),
             with_ts,
+            cf: DATA_CFS.iter().position(|c| *c == cf).unwrap_or(0),
+            regions: None,
+            unused: vec![0; dirs.len()],
+            leftover: vec![0; dirs.len()],
+            filled: 0,
         };
         for (i, d) in dirs.iter().enumerate() {
             let p = d.join(format!("{cf}.run"));
@@ -257,11 +338,32 @@ impl CfMerge {
     }
 
     fn refill(&mut self, i: usize) -> io::Result<()> {
-        if let Some(r) = &mut self.readers[i] {
-            if let Some(rec) = read_rec(r)? {
-                self.heap
-                    .push(std::cmp::Reverse((rec.key, i, rec.value, rec.flags)));
+        let Some(r) = &mut self.readers[i] else {
+            return Ok(());
+        };
+        while let Some(mut rec) = read_rec(r)? {
+            match self
+                .regions
+                .as_deref()
+                .map(|f| take(f, self.cf, self.with_ts, i, &rec.key))
+            {
+                None | Some(Take::Yes) => {}
+                Some(Take::Filled) => {
+                    rec.flags |= SUSPECT;
+                    self.filled += 1;
+                }
+                Some(Take::Unused) => {
+                    self.unused[i] += 1;
+                    continue;
+                }
+                Some(Take::Leftover) => {
+                    self.leftover[i] += 1;
+                    continue;
+                }
             }
+            self.heap
+                .push(std::cmp::Reverse((rec.key, i, rec.value, rec.flags)));
+            break;
         }
         Ok(())
     }
@@ -286,6 +388,29 @@ impl CfMerge {
         };
         self.refill(x.1)?;
         Ok(Some(x))
+    }
+}
+
+/// Whether store `store`'s record at data key `key` is read, under the region plan (tikv.md §13):
+/// from the authoritative replica's store, or from a next-best one where every better replica lost
+/// the key to damage. Keys that are not data keys (`z...`) are always read.
+fn take(f: &RegionFilter, cf: usize, with_ts: bool, store: usize, key: &[u8]) -> Take {
+    let Some(rest) = key.strip_prefix(b"z") else {
+        return Take::Yes;
+    };
+    let enc = if with_ts && rest.len() >= 8 {
+        &rest[..rest.len() - 8]
+    } else {
+        rest
+    };
+    let Some(r) = f.plan.owner(enc) else {
+        return Take::Leftover;
+    };
+    match r.stores.iter().position(|s| *s == store) {
+        Some(0) => Take::Yes,
+        Some(j) if r.stores[..j].iter().all(|b| f.lost_at(*b, cf, key)) => Take::Filled,
+        Some(_) => Take::Unused,
+        None => Take::Leftover,
     }
 }
 
@@ -349,6 +474,55 @@ impl MergedStores {
                 ..Divergence::default()
             },
         })
+    }
+
+    /// Read every key range only from the store the region plan chose for it (tikv.md §13). Call
+    /// before the first [`MergedStores::next_group`].
+    pub fn use_regions(&mut self, filter: RegionFilter) -> io::Result<()> {
+        let f = std::sync::Arc::new(filter);
+        for m in [&mut self.write, &mut self.default, &mut self.lock] {
+            m.regions = Some(f.clone());
+            // Re-read the heads through the filter.
+            let heads: Vec<HeapRec> = std::mem::take(&mut m.heap)
+                .into_iter()
+                .map(|std::cmp::Reverse(x)| x)
+                .collect();
+            for (k, i, v, fl) in heads {
+                match take(&f, m.cf, m.with_ts, i, &k) {
+                    Take::Yes => m.heap.push(std::cmp::Reverse((k, i, v, fl))),
+                    Take::Filled => {
+                        m.filled += 1;
+                        m.heap.push(std::cmp::Reverse((k, i, v, fl | SUSPECT)))
+                    }
+                    Take::Unused => {
+                        m.unused[i] += 1;
+                        m.refill(i)?;
+                    }
+                    Take::Leftover => {
+                        m.leftover[i] += 1;
+                        m.refill(i)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the region plan left out, per store: (read from another store's authoritative
+    /// replica, outside every usable replica of this store), and records filled in from next-best
+    /// replicas.
+    pub fn region_counts(&self) -> (Vec<u64>, Vec<u64>, u64) {
+        let mut unused = vec![0; self.n];
+        let mut leftover = vec![0; self.n];
+        let mut filled = 0;
+        for m in [&self.write, &self.default, &self.lock] {
+            for i in 0..self.n {
+                unused[i] += m.unused[i];
+                leftover[i] += m.leftover[i];
+            }
+            filled += m.filled;
+        }
+        (unused, leftover, filled)
     }
 
     /// The next key, or None at the end.
