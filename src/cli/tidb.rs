@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
 
+use rockrescue::export::plan::{make_plan, refill, ExportPlan, PlanOptions, RefillRange};
 use rockrescue::export::tidb::{export, Progress, TidbExportOptions, TidbExportReport, TidbFormat};
 use rockrescue::lsm::salvage::DbSalvageOptions;
 use rockrescue::tikv::region::MergeMode;
@@ -27,6 +28,50 @@ pub enum TidbCommand {
     /// Export every table's rows as CSV, SQL or JSON lines, with a report of what is damaged.
     #[command(after_help = EXPORT_HELP)]
     Export(ExportArgs),
+    /// Decide which store exports which key range, for exporting on every node in parallel.
+    #[command(after_help = PLAN_HELP)]
+    Plan(PlanArgs),
+}
+
+const PLAN_HELP: &str =
+    "Reads only the region metadata and TiDB's schema of every store (seconds,\n\
+whatever the data size), chooses one replica per key range as `tidb export`\n\
+does, and writes PLAN: the ranges each store exports, the ranges no store\n\
+holds (with their tables), and the schema. Then, on each node, with that\n\
+node's data directories:\n\
+  rockrescue tidb export --plan plan.json /data/tikv --out /out/node1\n\
+exports only the ranges its stores own; the nodes' outputs are disjoint and\n\
+their union is what one machine would export (TiDB Lightning loads every\n\
+node's directory). A node that lost data in a range it owns lists it under\n\
+regions.refill in its report.json; feed those reports back:\n\
+  rockrescue tidb plan --refill /out/node*/report.json --plan plan.json \\\n\
+    --out refill.json\n\
+and export refill.json on the nodes it names (rows marked suspect).\n\n\
+The data directories need not be local to one machine for `tidb plan`: only\n\
+their metadata is read (mount them, or copy each store's `db/` files that\n\
+hold local and `zm` keys).\n\n\
+Examples:\n  rockrescue tidb plan /mnt/tikv1 /mnt/tikv2 /mnt/tikv3 --out plan.json";
+
+#[derive(Args)]
+pub struct PlanArgs {
+    /// TiKV data directories (with a `db/` kv RocksDB) or kv DB directories.
+    datadirs: Vec<PathBuf>,
+    /// Where to write the plan (JSON).
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Read stores whose StoreIdents name different clusters together.
+    #[arg(long)]
+    force: bool,
+    /// Instead of reading stores: per-node report.json files whose regions.refill list ranges
+    /// to take from next-best replicas (needs --plan).
+    #[arg(long, num_args = 1.., value_name = "REPORT")]
+    refill: Vec<PathBuf>,
+    /// The plan the refilled exports ran with.
+    #[arg(long, value_name = "PLAN", requires = "refill")]
+    plan: Option<PathBuf>,
+    /// Directory for temporary files (default: next to --out).
+    #[arg(long, value_name = "DIR")]
+    tmp_dir: Option<PathBuf>,
 }
 
 const EXPORT_HELP: &str = "Writes, in OUT (Dumpling's layout):\n\
@@ -162,6 +207,9 @@ pub struct ExportArgs {
     json: bool,
     #[command(flatten)]
     merge: MergeArgs,
+    /// Export only these stores' share of an export plan (`tidb plan`).
+    #[arg(long, value_name = "PLAN", conflicts_with = "merge")]
+    plan: Option<PathBuf>,
 }
 
 pub fn run(c: TidbCommand) -> i32 {
@@ -169,6 +217,7 @@ pub fn run(c: TidbCommand) -> i32 {
         TidbCommand::Databases(a) => list(&a, false),
         TidbCommand::Tables(a) => list(&a, true),
         TidbCommand::Export(a) => run_export(&a),
+        TidbCommand::Plan(a) => run_plan(&a),
     }
 }
 
@@ -332,7 +381,15 @@ fn run_export(a: &ExportArgs) -> i32 {
     if let Err(c) = check_dirs(&a.datadirs) {
         return c;
     }
+    let plan = match a.plan.as_deref().map(ExportPlan::read).transpose() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("rockrescue: {e}");
+            return EXIT_ERROR;
+        }
+    };
     let opts = TidbExportOptions {
+        plan,
         format: match a.format {
             Format::Csv => TidbFormat::Csv,
             Format::Sql => TidbFormat::Sql,
@@ -392,7 +449,10 @@ fn run_export(a: &ExportArgs) -> i32 {
             .any(|t| t.values_lost > 0 || t.row_errors > 0 || t.cell_errors > 0)
         || rep.divergence.conflict_count > 0
         || !rep.schema_problems.is_empty()
-        || rep.regions.as_ref().is_some_and(|r| !r.lost.is_empty());
+        || rep
+            .regions
+            .as_ref()
+            .is_some_and(|r| !r.lost.is_empty() || !r.refill.is_empty());
     let mut o = BufWriter::new(io::stdout().lock());
     if a.json {
         let _ = writeln!(
@@ -407,6 +467,115 @@ fn run_export(a: &ExportArgs) -> i32 {
         EXIT_DAMAGE
     } else {
         EXIT_OK
+    }
+}
+
+fn run_plan(a: &PlanArgs) -> i32 {
+    let plan = if !a.refill.is_empty() {
+        let Some(base) = &a.plan else {
+            eprintln!("rockrescue: --refill needs --plan (the plan the exports ran with)");
+            return EXIT_ERROR;
+        };
+        let base = match ExportPlan::read(base) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("rockrescue: {e}");
+                return EXIT_ERROR;
+            }
+        };
+        let mut ranges: Vec<RefillRange> = Vec::new();
+        for r in &a.refill {
+            let v: serde_json::Value = match std::fs::read(r)
+                .map_err(|e| e.to_string())
+                .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+            {
+                Ok(v) => v,
+                Err(e) => {
+                    eprintln!("rockrescue: {}: {e}", r.display());
+                    return EXIT_ERROR;
+                }
+            };
+            let list = v["regions"]["refill"].clone();
+            if !list.is_null() {
+                match serde_json::from_value::<Vec<RefillRange>>(list) {
+                    Ok(l) => ranges.extend(l),
+                    Err(e) => {
+                        eprintln!("rockrescue: {}: regions.refill: {e}", r.display());
+                        return EXIT_ERROR;
+                    }
+                }
+            }
+        }
+        refill(&base, &ranges)
+    } else {
+        if a.datadirs.is_empty() {
+            eprintln!("rockrescue: give the stores' data directories (or --refill REPORT...)");
+            return EXIT_ERROR;
+        }
+        if let Err(c) = check_dirs(&a.datadirs) {
+            return c;
+        }
+        let tmp = a
+            .tmp_dir
+            .clone()
+            .unwrap_or_else(|| {
+                a.out
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."))
+                    .to_path_buf()
+            })
+            .join(format!(".rockrescue-plan-{}", std::process::id()));
+        match make_plan(&a.datadirs, &tmp, &PlanOptions { force: a.force }) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("rockrescue: {e}");
+                return EXIT_ERROR;
+            }
+        }
+    };
+    if let Err(e) = rockrescue::io::ensure_outside_inputs("plan file", &a.out, &a.datadirs) {
+        eprintln!("rockrescue: {e}");
+        return EXIT_ERROR;
+    }
+    let body = serde_json::to_string_pretty(&plan).unwrap_or_default() + "\n";
+    if let Err(e) = std::fs::write(&a.out, body) {
+        eprintln!("rockrescue: writing {}: {e}", a.out.display());
+        return EXIT_ERROR;
+    }
+    let mut o = BufWriter::new(io::stdout().lock());
+    let _ = writeln!(o, "plan: {} key range(s)", plan.ranges.len());
+    for s in &plan.stores {
+        let n = plan
+            .ranges
+            .iter()
+            .filter(|r| r.store_ids.first() == Some(&s.store_id))
+            .count();
+        if n > 0 {
+            let _ = writeln!(
+                o,
+                "  store {} ({}): {n} range(s)  ->  rockrescue tidb export --plan {} {} --out OUT",
+                s.store_id,
+                s.path,
+                a.out.display(),
+                s.path
+            );
+        }
+    }
+    for l in &plan.lost {
+        let _ = writeln!(
+            o,
+            "LOST [{}, {}): {}",
+            if l.start.is_empty() { "-inf" } else { &l.start },
+            if l.end.is_empty() { "+inf" } else { &l.end },
+            tables_text(&l.tables, l.meta, &l.unknown_tables)
+        );
+    }
+    let _ = writeln!(o, "wrote {}", a.out.display());
+    if plan.lost.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_DAMAGE
     }
 }
 
@@ -449,6 +618,14 @@ fn summary(o: &mut impl Write, rep: &TidbExportReport, out: &Path) -> io::Result
                 "  region(s) {:?}: the chosen replica is behind another's applied index (its \
                  data may be older)",
                 r.behind
+            )?;
+        }
+        for f in &r.refill {
+            writeln!(
+                o,
+                "  damage in a range this node owns: [{}, {}) of region {} (store {}); take it \
+                 from store(s) {:?} with `tidb plan --refill`",
+                f.start, f.end, f.region_id, f.store_id, f.next_store_ids
             )?;
         }
         if !r.lost.is_empty() {
@@ -542,6 +719,15 @@ fn summary(o: &mut impl Write, rep: &TidbExportReport, out: &Path) -> io::Result
             "{} pending lock(s) of unresolved transactions, by their primary: {} (not applied to the rows; listed in report.json)",
             rep.pending_lock_count,
             by.join(", ")
+        )?;
+    }
+    if let Some(sp) = &rep.gc_safe_point {
+        writeln!(
+            o,
+            "GC safe point (mysql.tidb): {}{}",
+            sp.text,
+            sp.ts
+                .map_or(" (does not parse)".into(), |t| format!(" = ts {t}"))
         )?;
     }
     for n in &rep.notes {

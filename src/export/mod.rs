@@ -2,6 +2,7 @@
 
 pub mod br;
 pub mod dump;
+pub mod plan;
 pub mod regions;
 pub mod sqlschema;
 pub mod tidb;

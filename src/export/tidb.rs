@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::plan::{ExportPlan, RefillRange};
 use super::sqlschema::{
     create_database_sql_with, create_table_sql_with, push_quoted, quote_ident, SchemaOptions,
 };
@@ -22,6 +23,7 @@ use crate::codec::hexfmt::push_hex;
 use crate::lsm::salvage::DbSalvageOptions;
 use crate::tidb::catalog::{Catalog, CatalogBuilder, CatalogTable, TableStatus};
 use crate::tidb::decode::{decode_row, export_columns, Value};
+use crate::tidb::gc;
 use crate::tidb::key::decode_cmp_i64;
 use crate::tidb::key::{record_key, RowHandle};
 use crate::tidb::schema::ColumnInfo;
@@ -77,6 +79,8 @@ pub struct TidbExportOptions {
     pub merge: Option<MergeMode>,
     /// Read stores of different clusters together.
     pub force: bool,
+    /// Export only this node's share of an export plan (`tidb plan`), with the plan's schema.
+    pub plan: Option<ExportPlan>,
 }
 
 impl Default for TidbExportOptions {
@@ -93,6 +97,7 @@ impl Default for TidbExportOptions {
             salvage: DbSalvageOptions::default(),
             merge: None,
             force: false,
+            plan: None,
         }
     }
 }
@@ -192,7 +197,7 @@ pub struct AffectedRange {
 }
 
 /// One table a lost range touches.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct AffectedTable {
     pub db: String,
     pub table: String,
@@ -224,7 +229,19 @@ pub struct TidbExportReport {
     pub rows_without_schema: BTreeMap<i64, u64>,
     pub keys: KeyCounts,
     pub schema_problems: Vec<String>,
+    /// TiDB's GC safe point (`mysql.tidb`), when the stores hold it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gc_safe_point: Option<GcSafePoint>,
     pub notes: Vec<String>,
+}
+
+/// The GC safe point as `mysql.tidb` holds it (format-specs/tidb.md §13).
+#[derive(Clone, Debug, Serialize)]
+pub struct GcSafePoint {
+    /// As stored.
+    pub text: String,
+    /// Its TSO (`None` when the text does not parse).
+    pub ts: Option<u64>,
 }
 
 /// What choosing replicas by region did (format-specs/tikv.md §13).
@@ -242,6 +259,10 @@ pub struct RegionsOutcome {
     pub behind: Vec<u64>,
     /// Key ranges no store holds a usable replica of, with the tables they touch.
     pub lost: Vec<LostRange>,
+    /// With an export plan: key ranges this node owns but lost data in, and the replicas to
+    /// take them from (`tidb plan --refill`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refill: Vec<RefillRange>,
 }
 
 /// One store under the region plan.
@@ -264,7 +285,7 @@ pub struct StoreRegions {
 }
 
 /// A key range without a usable replica.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct LostRange {
     /// Encoded bounds as the regions hold them (hex, upper case; empty = open).
     pub start: String,
@@ -586,6 +607,61 @@ fn map_range(
     (tables, meta, unknown)
 }
 
+/// The parts of this node's ranges its stores lost to damage, with the plan's next-best replicas.
+fn refills(
+    p: &ExportPlan,
+    node: &RegionPlan,
+    stores: &[StoreOutcome],
+    local: &[Option<u64>],
+) -> Vec<RefillRange> {
+    let mut out = Vec::new();
+    for (si, s) in stores.iter().enumerate() {
+        for (cf, spans) in s.lost_spans().iter().enumerate() {
+            // Write and default keys end in an 8-byte timestamp; lock keys do not.
+            let with_ts = cf < 2;
+            let enc = |k: &[u8]| -> Vec<u8> {
+                let k = k.strip_prefix(b"z").unwrap_or(k);
+                if with_ts && k.len() >= 8 {
+                    k[..k.len() - 8].to_vec()
+                } else {
+                    k.to_vec()
+                }
+            };
+            for (from, to) in spans {
+                let lo = from.as_deref().map(enc).unwrap_or_default();
+                // Exclusive: just past the last lost key.
+                let hi = to.as_deref().map(|t| {
+                    let mut e = enc(t);
+                    e.push(0);
+                    e
+                });
+                for (r, pr) in node.ranges.iter().zip(&p.ranges) {
+                    if r.stores.first() != Some(&si) {
+                        continue;
+                    }
+                    let start = lo.clone().max(r.start.clone());
+                    let end = match (&hi, r.end.is_empty()) {
+                        (None, _) => r.end.clone(),
+                        (Some(h), true) => h.clone(),
+                        (Some(h), false) => h.clone().min(r.end.clone()),
+                    };
+                    if !end.is_empty() && start >= end {
+                        continue;
+                    }
+                    out.push(RefillRange {
+                        start: hex::encode_upper(&start),
+                        end: hex::encode_upper(&end),
+                        region_id: r.region_id,
+                        store_id: local[si].unwrap_or(0),
+                        next_store_ids: pr.store_ids.iter().skip(1).copied().collect(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Whether any key range of `[from, to]` (raw keys, hex; `None` = open) is read from `store` as
 /// the authoritative replica under the region plan.
 fn read_there(plan: &RegionPlan, store: usize, from: Option<&str>, to: Option<&str>) -> bool {
@@ -605,8 +681,39 @@ fn read_there(plan: &RegionPlan, store: usize, from: Option<&str>, to: Option<&s
     })
 }
 
+/// The GC safe point if `g` is its row of `mysql.tidb` (read at the newest commit).
+fn gc_safe_point(g: &KeyGroup, info: &crate::tidb::schema::TableInfo) -> Option<GcSafePoint> {
+    let (pid, handle) = record_key(&g.raw)?;
+    if pid != info.id {
+        return None;
+    }
+    let KeyState::Value { value, .. } = resolve(g, u64::MAX, &mut ResolveProblems::default())
+    else {
+        return None;
+    };
+    let cols = export_columns(info);
+    let (vals, _) = decode_row(info, &cols, &handle, &value).ok()?;
+    let col = |name: &str| {
+        cols.iter()
+            .position(|c| c.name.original.eq_ignore_ascii_case(name))
+            .and_then(|i| vals.get(i))
+    };
+    match col("VARIABLE_NAME")? {
+        Value::Text(n) if n.as_slice() == gc::SAFE_POINT_VAR => {}
+        _ => return None,
+    }
+    let Value::Text(v) = col("VARIABLE_VALUE")? else {
+        return None;
+    };
+    let text = String::from_utf8_lossy(v).into_owned();
+    Some(GcSafePoint {
+        ts: gc::parse_gc_time(&text).map(gc::tso_of_ms),
+        text,
+    })
+}
+
 /// Map the key ranges no usable replica covers to tables.
-fn lost_ranges(plan: &RegionPlan, catalog: &Catalog) -> Vec<LostRange> {
+pub(crate) fn lost_ranges(plan: &RegionPlan, catalog: &Catalog) -> Vec<LostRange> {
     plan.gaps
         .iter()
         .map(|g| {
@@ -722,6 +829,7 @@ pub fn export(
         .map(|m| m.path.as_str())
         .collect();
     let mode = match opts.merge {
+        _ if opts.plan.is_some() => MergeMode::Regions,
         Some(MergeMode::Regions) if !without.is_empty() => {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -737,7 +845,52 @@ pub fn export(
         None => MergeMode::Keys,
     };
     let mut region_plan = None;
-    if mode == MergeMode::Regions {
+    let local: Vec<Option<u64>> = metas.iter().map(|m| m.store_id).collect();
+    if let Some(p) = &opts.plan {
+        if !opts.force {
+            if let Some(m) = metas
+                .iter()
+                .find(|m| m.cluster_id.is_some() && m.cluster_id != p.cluster_id)
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "{} is a store of cluster {}, the plan is for cluster {}",
+                        m.path,
+                        m.cluster_id.unwrap_or(0),
+                        p.cluster_id.map_or("?".into(), |c| c.to_string())
+                    ),
+                ));
+            }
+        }
+        if !local
+            .iter()
+            .any(|l| p.stores.iter().any(|s| Some(s.store_id) == *l))
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "none of the stores given ({}) is in the plan (store ids {:?})",
+                    metas
+                        .iter()
+                        .map(|m| format!(
+                            "{}: store {}",
+                            m.path,
+                            m.store_id.map_or("?".into(), |i| i.to_string())
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    p.stores.iter().map(|s| s.store_id).collect::<Vec<_>>()
+                ),
+            ));
+        }
+        let plan = p.for_node(&local);
+        merged.use_regions(RegionFilter {
+            plan: plan.clone(),
+            lost: stores.iter().map(|s| s.lost_spans()).collect(),
+        })?;
+        region_plan = Some(plan);
+    } else if mode == MergeMode::Regions {
         let plan = region::plan(&metas);
         merged.use_regions(RegionFilter {
             plan: plan.clone(),
@@ -778,9 +931,17 @@ pub fn export(
         rows_without_schema: BTreeMap::new(),
         keys: KeyCounts::default(),
         schema_problems: Vec::new(),
+        gc_safe_point: None,
         notes: Vec::new(),
     };
     let mut builder = Some(CatalogBuilder::new(read_ts));
+    // With a plan, the schema is the plan's (read from the meta region's authoritative replica).
+    if let (Some(p), Some(b)) = (&opts.plan, builder.as_mut()) {
+        for g in p.meta_groups()? {
+            b.add(&g);
+        }
+    }
+    let schema_from_plan = opts.plan.is_some();
     let mut catalog = Catalog::default();
     // Physical id -> index into `targets`.
     let mut by_physical: BTreeMap<i64, usize> = BTreeMap::new();
@@ -790,6 +951,8 @@ pub fn export(
         portable_collations: opts.portable_collations,
     };
     let mut last_closed_below = i64::MIN;
+    // mysql.tidb, where TiDB keeps the GC safe point.
+    let mut gc_table: Option<crate::tidb::schema::TableInfo> = None;
     // A reader thread merges the stores and hands over batches of keys; once the schema is known,
     // each batch is decoded and rendered in parallel and applied in key order.
     let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<KeyGroup>>>(4);
@@ -842,7 +1005,9 @@ pub fn export(
             let locks = pending_locks(g, read_ts, &catalog);
             add_locks(&mut rep, locks);
             if let Some(b) = builder.as_mut() {
-                if b.add(g) {
+                if schema_from_plan {
+                    rep.keys.meta += (g.raw.first() == Some(&b'm')) as u64;
+                } else if b.add(g) {
                     rep.keys.meta += 1;
                 } else {
                     rep.keys.other += 1;
@@ -854,6 +1019,22 @@ pub fn export(
         }
         if let Some(b) = builder.take() {
             (catalog, targets, by_physical) = plan(b, opts, out, &schema_opts, &mut rep)?;
+            gc_table = catalog
+                .tables
+                .values()
+                .find(|t| {
+                    t.status == TableStatus::Live
+                        && t.db_name.eq_ignore_ascii_case(gc::GC_DB)
+                        && t.info.name.original.eq_ignore_ascii_case(gc::GC_TABLE)
+                })
+                .map(|t| t.info.clone());
+        }
+        if let Some(info) = &gc_table {
+            for g in &batch[start..] {
+                if let Some(sp) = gc_safe_point(g, info) {
+                    rep.gc_safe_point = Some(sp);
+                }
+            }
         }
         let ctx = Ctx {
             catalog: &catalog,
@@ -968,6 +1149,16 @@ pub fn export(
         rows: rows_total,
     });
     rep.divergence = divergence;
+    if let Some(sp) = &rep.gc_safe_point {
+        if let Some(ts) = sp.ts.filter(|ts| read_ts != u64::MAX && read_ts < *ts) {
+            rep.notes.push(format!(
+                "--read-ts {read_ts} is older than TiDB's GC safe point {} (ts {ts}): versions at \
+                 or below the safe point may already be garbage-collected on some stores, so rows \
+                 can be missing or show newer values",
+                sp.text
+            ));
+        }
+    }
     rep.affected_tables = affected(&stores, &catalog);
     if let Some(plan) = &region_plan {
         for a in &mut rep.affected_tables {
@@ -984,21 +1175,39 @@ pub fn export(
                     cluster_id: m.cluster_id,
                     store_id: m.store_id,
                     replicas: m.replicas.len(),
-                    ranges: plan.ranges.iter().filter(|r| r.stores[0] == i).count(),
+                    ranges: plan.ranges.iter().filter(|r| r.stores.first() == Some(&i)).count(),
                     unused_records: unused[i],
                     leftover_records: leftover[i],
                     problems: m.problems.clone(),
                 })
                 .collect(),
             filled_records: filled,
+            refill: opts
+                .plan
+                .as_ref()
+                .map(|p| refills(p, plan, &stores, &local))
+                .unwrap_or_default(),
             behind: plan
                 .regions
                 .iter()
                 .filter(|c| c.behind)
                 .map(|c| c.region_id)
                 .collect(),
-            lost: lost_ranges(plan, &catalog),
+            lost: if opts.plan.is_some() {
+                Vec::new()
+            } else {
+                lost_ranges(plan, &catalog)
+            },
         });
+        if let Some(p) = &opts.plan {
+            rep.notes.push(format!(
+                "exported this node's share of an export plan: {} of its {} key range(s); the \
+                 plan lists {} lost range(s)",
+                plan.ranges.iter().filter(|r| !r.stores.is_empty()).count(),
+                p.ranges.len(),
+                p.lost.len()
+            ));
+        }
     } else if stores.len() > 1 {
         let why = if opts.merge == Some(MergeMode::Keys) {
             "as asked (--merge keys)".to_string()

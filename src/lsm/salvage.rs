@@ -214,7 +214,7 @@ impl Default for DbSalvageOptions {
     }
 }
 
-/// A part of a database to read: some column families, and in them the user keys of
+/// A part of a database to read: some column families, and in them the user keys of some ranges
 /// `[from, below)`. Tables the MANIFEST places wholly outside are not opened, so reading a small
 /// key range of a large database costs what that range costs.
 #[derive(Clone, Debug, Default)]
@@ -222,9 +222,8 @@ pub struct KeyFilter {
     /// Column family names; a column family whose name is not known (no MANIFEST and no table
     /// properties naming it) is read.
     pub cfs: Vec<String>,
-    pub from: Vec<u8>,
-    /// Exclusive upper bound; `None`: no bound.
-    pub below: Option<Vec<u8>>,
+    /// `(from, below)`: inclusive start, exclusive end (`None`: no bound).
+    pub ranges: Vec<(Vec<u8>, Option<Vec<u8>>)>,
 }
 
 impl KeyFilter {
@@ -232,12 +231,16 @@ impl KeyFilter {
         name.is_none_or(|n| self.cfs.iter().any(|c| c == n))
     }
     fn wants_key(&self, k: &[u8]) -> bool {
-        k >= self.from.as_slice() && self.below.as_ref().is_none_or(|b| k < b.as_slice())
+        self.ranges
+            .iter()
+            .any(|(f, b)| k >= f.as_slice() && b.as_ref().is_none_or(|b| k < b.as_slice()))
     }
     /// Whether a table whose user keys span `[smallest, largest]` may hold wanted keys.
     fn wants_span(&self, smallest: Option<&[u8]>, largest: Option<&[u8]>) -> bool {
-        largest.is_none_or(|l| l >= self.from.as_slice())
-            && smallest.is_none_or(|s| self.below.as_ref().is_none_or(|b| s < b.as_slice()))
+        self.ranges.iter().any(|(f, b)| {
+            largest.is_none_or(|l| l >= f.as_slice())
+                && smallest.is_none_or(|s| b.as_ref().is_none_or(|b| s < b.as_slice()))
+        })
     }
 }
 

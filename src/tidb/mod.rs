@@ -4,6 +4,7 @@ pub mod backup;
 pub mod catalog;
 pub mod datum;
 pub mod decode;
+pub mod gc;
 pub mod key;
 pub mod row;
 pub mod schema;

@@ -360,9 +360,13 @@ impl StateSink for MetaSink {
 pub fn meta_filter() -> KeyFilter {
     KeyFilter {
         cfs: vec!["default".into(), "raft".into()],
-        from: vec![0x01],
-        below: Some(vec![0x02]),
+        ranges: vec![local_keys()],
     }
+}
+
+/// TiKV's local keys: `[01, 02)` (tikv.md §2.1).
+pub fn local_keys() -> (Vec<u8>, Option<Vec<u8>>) {
+    (vec![0x01], Some(vec![0x02]))
 }
 
 /// Read the region metadata of a store's kv RocksDB `kv` (data directory `path` as given), reading
@@ -425,8 +429,13 @@ pub struct OwnedRange {
     pub end: Vec<u8>,
     pub region_id: u64,
     /// Store indexes: the authoritative replica's store, then the next-best replicas' (used only
-    /// where a better one lost data to damage).
+    /// where a better one lost data to damage). Empty: read elsewhere (another node's share of
+    /// an export plan).
     pub stores: Vec<usize>,
+    /// Everything read in this range is suspect (it comes from a next-best replica because the
+    /// authoritative one lost it: a refill plan).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub suspect: bool,
 }
 
 /// A key range no usable replica covers.
@@ -636,6 +645,7 @@ pub fn plan(stores: &[StoreMeta]) -> RegionPlan {
                 .filter(|r| r.rank > 0)
                 .map(|r| r.store)
                 .collect(),
+            suspect: false,
         });
         if e.is_empty() {
             open_end = true;

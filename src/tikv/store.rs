@@ -406,7 +406,11 @@ fn take(f: &RegionFilter, cf: usize, with_ts: bool, store: usize, key: &[u8]) ->
     let Some(r) = f.plan.owner(enc) else {
         return Take::Leftover;
     };
+    if r.stores.is_empty() {
+        return Take::Unused;
+    }
     match r.stores.iter().position(|s| *s == store) {
+        Some(0) if r.suspect => Take::Filled,
         Some(0) => Take::Yes,
         Some(j) if r.stores[..j].iter().all(|b| f.lost_at(*b, cf, key)) => Take::Filled,
         Some(_) => Take::Unused,
