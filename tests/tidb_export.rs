@@ -679,3 +679,105 @@ fn plan_and_per_node_exports_equal_one_machine() {
         assert_eq!(got, want, "{name}");
     }
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// A copy of store3 with one byte flipped in the middle data block of its largest write-CF table.
+fn damaged_store3(dir: &Path) -> PathBuf {
+    use rockrescue::sst::salvage::Salvage;
+    use rockrescue::sst::Table;
+    let s3 = dir.join("store3");
+    copy_dir(&tikv_expected::corpus().join("store3"), &s3);
+    let mut best: Option<(u64, PathBuf)> = None;
+    for e in std::fs::read_dir(s3.join("db")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_none_or(|x| x != "sst") {
+            continue;
+        }
+        let b = std::fs::read(&p).unwrap();
+        let cf = Salvage::plan(&b, &p).column_family().1;
+        if cf.as_deref() == Some("write") && best.as_ref().is_none_or(|(n, _)| b.len() as u64 > *n)
+        {
+            best = Some((b.len() as u64, p));
+        }
+    }
+    let (_, p) = best.unwrap();
+    let mut b = std::fs::read(&p).unwrap();
+    let off = {
+        let t = Table::open(&b, &p).unwrap();
+        let d = &t.data_blocks[t.data_blocks.len() / 2];
+        (d.handle.offset + d.handle.size / 2) as usize
+    };
+    b[off] ^= 0x5a;
+    std::fs::write(&p, b).unwrap();
+    s3
+}
+
+/// The authoritative replica (store3) lost a write-CF data block: by region, that key range is read
+/// from the next-best replica (store2) and its rows are suspect. With an export plan, store3's node
+/// reports the range instead, and the refill plan exported on store2 yields it, suspect.
+#[test]
+fn damage_in_the_authoritative_replica_is_filled_from_the_next_best() {
+    use rockrescue::export::plan::{make_plan, refill, PlanOptions};
+    let tmp = tempfile::tempdir().unwrap();
+    let s3 = damaged_store3(tmp.path());
+    let s2 = tikv_expected::corpus().join("store2");
+    let dirs = vec![s2.clone(), s3.clone()];
+    let (_, rep) = run(&dirs, TidbFormat::Csv, false);
+    let r = rep.regions.as_ref().unwrap();
+    assert!(r.filled_records > 0, "nothing filled from store2");
+    let suspect: u64 = rep.tables.iter().map(|t| t.suspect_rows).sum();
+    assert!(suspect > 0);
+    let a = rep.affected_tables.iter().find(|a| a.store == 1).unwrap();
+    assert!(
+        a.read,
+        "store3's damage lies in ranges it is authoritative for"
+    );
+
+    let plan = make_plan(&dirs, &tmp.path().join("t"), &PlanOptions::default()).unwrap();
+    let node = |d: &PathBuf, p: &rockrescue::export::plan::ExportPlan| {
+        let out = tempfile::tempdir().unwrap();
+        let opts = TidbExportOptions {
+            plan: Some(p.clone()),
+            ..TidbExportOptions::default()
+        };
+        let (rep, _) = export(
+            std::slice::from_ref(d),
+            Some(out.path()),
+            &out.path().join(".tmp"),
+            &opts,
+            &|_| {},
+        )
+        .unwrap();
+        rep
+    };
+    let rep3 = node(&s3, &plan);
+    let refills = &rep3.regions.as_ref().unwrap().refill;
+    assert!(!refills.is_empty());
+    assert!(refills
+        .iter()
+        .all(|f| f.store_id == 3 && f.next_store_ids == vec![2]));
+    // Store3's own export of the damaged range has no suspect fill: it read only itself.
+    assert_eq!(rep3.regions.as_ref().unwrap().filled_records, 0);
+    let again = refill(&plan, refills);
+    assert!(again
+        .ranges
+        .iter()
+        .all(|r| r.suspect && r.store_ids[0] == 2));
+    let rep2 = node(&s2, &again);
+    let rows: u64 = rep2.tables.iter().map(|t| t.rows).sum();
+    let suspect: u64 = rep2.tables.iter().map(|t| t.suspect_rows).sum();
+    assert!(rows > 0);
+    assert_eq!(rows, suspect, "every refilled row is suspect");
+}
