@@ -1175,7 +1175,11 @@ pub fn export(
                     cluster_id: m.cluster_id,
                     store_id: m.store_id,
                     replicas: m.replicas.len(),
-                    ranges: plan.ranges.iter().filter(|r| r.stores.first() == Some(&i)).count(),
+                    ranges: plan
+                        .ranges
+                        .iter()
+                        .filter(|r| r.stores.first() == Some(&i))
+                        .count(),
                     unused_records: unused[i],
                     leftover_records: leftover[i],
                     problems: m.problems.clone(),
