@@ -27,7 +27,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 cd "$here"
 
-all=(footer block table decompress carve wal manifest tikv blob)
+all=(footer block table decompress carve wal manifest tikv blob br region)
 targets=("${@:-${all[@]}}")
 san=${SANITIZER:-address}
 nice=${NICE:-10}
