@@ -412,8 +412,8 @@ pub struct RegionChoice {
     pub replicas: Vec<RankedReplica>,
     /// Store index of the authoritative replica; `None` when no replica is usable.
     pub authoritative: Option<usize>,
-    /// The authoritative replica's applied index is below another replica's of the same or an
-    /// older epoch (a Normal replica behind an Applying one, say): its data may be behind.
+    /// The authoritative replica's applied index is below another usable replica's of the same or
+    /// an older epoch (a Normal replica behind an Applying one, say): its data may be behind.
     pub behind: bool,
     /// The part of its range other regions of newer epochs already covered.
     pub superseded: bool,
@@ -533,7 +533,7 @@ pub fn plan(stores: &[StoreMeta]) -> RegionPlan {
         let best = reps.iter().find(|r| r.rank == 1);
         let behind = best.is_some_and(|b| {
             reps.iter().any(|o| {
-                o.rank != 1
+                o.rank > 1
                     && o.replica.epoch <= b.replica.epoch
                     && o.replica.applied_index > b.replica.applied_index
             })
