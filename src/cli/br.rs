@@ -39,18 +39,28 @@ rockrescue br verify /backups/enc --crypter.key-file backup.key --json \\\n    \
 > audit.json"
     )]
     Verify(VerifyArgs),
-    /// The key-value pairs of a RawKV backup as JSON lines, per column family (TxnKV backups:
-    /// not yet; `br tables --sql` gives their schema).
-    #[command(after_help = "Writes, in OUT:\n\
+    /// Get the data out without a cluster: a TiDB backup's tables as `tidb export` writes them
+    /// (CSV, SQL or JSON lines), a RawKV backup's key-value pairs as JSON lines.
+    #[command(
+        after_help = "A TiDB (TxnKV) backup: OUT gets what `tidb export` writes (Dumpling's layout:\n\
+  <db>-schema-create.sql, <db>.<table>-schema.sql, <db>.<table>.000000000.csv,\n\
+  report.json, damage-report.json), the schema from the backup's metadata and\n\
+  the rows at its end version. The CSV is MySQL's backslash-escaped dialect, not\n\
+  RFC 4180 (see `tidb export --help` for loading it). Incremental backups (start\n\
+  version > 0) are refused: their files hold only changes.\n\n\
+A RawKV backup: OUT gets\n\
   <cf>.jsonl          one pair per line in key order:\n\
                       {\"key\":\"<hex>\",\"value\":\"<hex>\"}, the key as written\n\
                       (without TiKV's z prefix), the value as stored (with TTL,\n\
                       its last 8 bytes are the expiry); \"unverified\":true where\n\
                       no checksum vouches for it\n\
   damage-report.json  every data file's damage report\n\n\
-OUT may not lie inside the backup. Exit codes: 0 = clean, 1 = damage found (what\n\
-survives is written), 2 = usage error, unreadable metadata, or a TxnKV backup.\n\n\
-Examples:\n  rockrescue br export /backups/rawkv-2024-05-01 --out rescued/")]
+Blocks that fail their checksum are left out and reported; what survives is\n\
+written. OUT may not lie inside the backup. Exit codes: 0 = clean, 1 = damage\n\
+found, 2 = usage error, unreadable metadata, or an unsupported backup.\n\n\
+Examples:\n  rockrescue br export /backups/full-2024-05-01 --out rescued/ --db shop\n  \
+rockrescue br export /backups/rawkv-2024-05-01 --out rescued/"
+    )]
     Export(ExportArgs),
 }
 
@@ -63,6 +73,8 @@ pub struct ExportArgs {
     out: PathBuf,
     #[command(flatten)]
     crypter: CrypterArgs,
+    #[command(flatten)]
+    tables: super::tidb::TableExportArgs,
 }
 
 #[derive(Args)]
@@ -239,6 +251,9 @@ fn export(a: &ExportArgs) -> i32 {
         Ok(b) => b,
         Err(c) => return c,
     };
+    if !b.meta.is_raw_kv {
+        return super::tidb::export_backup(&b, crypter.as_ref(), &a.out, &a.tables);
+    }
     let r = match rockrescue::export::br::export_raw(&b, crypter.as_ref(), &a.out) {
         Ok(r) => r,
         Err(e) => {

@@ -174,6 +174,27 @@ pub struct ExportArgs {
     /// Output directory (created if missing).
     #[arg(long, short)]
     out: PathBuf,
+    #[command(flatten)]
+    tables: TableExportArgs,
+    /// Read timestamp (TSO); default: the newest commit of every key.
+    #[arg(long)]
+    read_ts: Option<u64>,
+    /// Also export dropped and truncated tables (under OUT/dropped/).
+    #[arg(long)]
+    include_dropped: bool,
+    /// Memory per store for sorting before spilling to disk, in MiB.
+    #[arg(long, default_value_t = 256)]
+    memory_mb: usize,
+    #[command(flatten)]
+    merge: MergeArgs,
+    /// Export only these stores' share of an export plan (`tidb plan`).
+    #[arg(long, value_name = "PLAN", conflicts_with = "merge")]
+    plan: Option<PathBuf>,
+}
+
+/// What to export and how to write it (shared by `tidb export` and `br export`).
+#[derive(Args)]
+pub struct TableExportArgs {
     /// Only this database.
     #[arg(long)]
     db: Option<String>,
@@ -183,33 +204,36 @@ pub struct ExportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "csv")]
     format: Format,
-    /// Read timestamp (TSO); default: the newest commit of every key.
-    #[arg(long)]
-    read_ts: Option<u64>,
-    /// Also export dropped and truncated tables (under OUT/dropped/).
-    #[arg(long)]
-    include_dropped: bool,
     /// Start a new data file every this many MiB (0: one file per table).
     #[arg(long, default_value_t = 0)]
     file_size_mb: u64,
     /// Write collations MariaDB and MySQL 5.7 lack (utf8mb4_0900_*) as ones they have.
     #[arg(long)]
     portable_collations: bool,
-    /// Memory per store for sorting before spilling to disk, in MiB.
-    #[arg(long, default_value_t = 256)]
-    memory_mb: usize,
-    /// Directory for sorted runs and per-store spools (a `.rockrescue-tmp` directory is made
-    /// inside it and removed at the end); default: OUT. Never inside a DATADIR.
+    /// Directory for sorted runs and spools (a `.rockrescue-tmp` directory is made inside it and
+    /// removed at the end); default: OUT. Never inside an input.
     #[arg(long, value_name = "DIR")]
     tmp_dir: Option<PathBuf>,
     /// Print the report as JSON instead of the summary.
     #[arg(long)]
     json: bool,
-    #[command(flatten)]
-    merge: MergeArgs,
-    /// Export only these stores' share of an export plan (`tidb plan`).
-    #[arg(long, value_name = "PLAN", conflicts_with = "merge")]
-    plan: Option<PathBuf>,
+}
+
+impl TableExportArgs {
+    fn options(&self) -> TidbExportOptions {
+        TidbExportOptions {
+            format: match self.format {
+                Format::Csv => TidbFormat::Csv,
+                Format::Sql => TidbFormat::Sql,
+                Format::Jsonl => TidbFormat::Jsonl,
+            },
+            db: self.db.clone(),
+            table: self.table.clone(),
+            file_size: self.file_size_mb << 20,
+            portable_collations: self.portable_collations,
+            ..TidbExportOptions::default()
+        }
+    }
 }
 
 pub fn run(c: TidbCommand) -> i32 {
@@ -390,35 +414,80 @@ fn run_export(a: &ExportArgs) -> i32 {
     };
     let opts = TidbExportOptions {
         plan,
-        format: match a.format {
-            Format::Csv => TidbFormat::Csv,
-            Format::Sql => TidbFormat::Sql,
-            Format::Jsonl => TidbFormat::Jsonl,
-        },
-        db: a.db.clone(),
-        table: a.table.clone(),
         read_ts: a.read_ts.unwrap_or(u64::MAX),
         include_dropped: a.include_dropped,
-        file_size: a.file_size_mb << 20,
-        portable_collations: a.portable_collations,
         salvage: DbSalvageOptions {
             memory_budget: a.memory_mb.max(1) << 20,
             ..DbSalvageOptions::default()
         },
         merge: a.merge.mode(),
         force: a.merge.force,
-        ..TidbExportOptions::default()
+        ..a.tables.options()
     };
     let (rep, stores) = match go(
         &a.datadirs,
         Some(&a.out),
-        a.tmp_dir.as_deref(),
+        a.tables.tmp_dir.as_deref(),
         &opts,
-        !a.json,
+        !a.tables.json,
     ) {
         Ok(r) => r,
         Err(c) => return c,
     };
+    finish(&rep, &stores, &a.out, a.tables.json)
+}
+
+/// `br export` of a TiDB backup: the tables, as `tidb export` writes them.
+pub fn export_backup(
+    b: &rockrescue::br::meta::Backup,
+    crypter: Option<&rockrescue::br::meta::Crypter>,
+    out: &Path,
+    a: &TableExportArgs,
+) -> i32 {
+    let opts = a.options();
+    let bar = spinner(!a.json);
+    let cb = |p: Progress| {
+        if let Some(bar) = &bar {
+            match p {
+                Progress::Salvaging => bar.set_message("reading the backup's data files"),
+                Progress::Rows { keys, rows } => {
+                    bar.set_message(format!("{keys} keys merged, {rows} rows"))
+                }
+            }
+        }
+    };
+    let tmp = tmp_dir(a.tmp_dir.as_deref().or(Some(out)));
+    let r = rockrescue::export::br::export_txn(b, crypter, Some(out), &tmp, &opts, &cb);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    match r {
+        Ok((rep, stores)) => {
+            let code = finish(&rep, &stores, out, a.json);
+            if b.problems.is_empty() {
+                code
+            } else {
+                for p in &b.problems {
+                    eprintln!("rockrescue: backup metadata: {p:?}");
+                }
+                EXIT_DAMAGE
+            }
+        }
+        Err(e) => {
+            eprintln!("rockrescue: {e}");
+            EXIT_ERROR
+        }
+    }
+}
+
+/// Write `report.json` and `damage-report.json` into `out`, print the summary (or the report as
+/// JSON) and give the exit code.
+fn finish(
+    rep: &TidbExportReport,
+    stores: &[rockrescue::tikv::store::StoreOutcome],
+    out: &Path,
+    json: bool,
+) -> i32 {
     let damage: Vec<serde_json::Value> = stores
         .iter()
         .map(|s| serde_json::to_value(&s.report).unwrap_or_default())
@@ -426,14 +495,14 @@ fn run_export(a: &ExportArgs) -> i32 {
     for (name, body) in [
         (
             "report.json",
-            serde_json::to_string_pretty(&rep).unwrap_or_default(),
+            serde_json::to_string_pretty(rep).unwrap_or_default(),
         ),
         (
             "damage-report.json",
             serde_json::to_string_pretty(&damage).unwrap_or_default(),
         ),
     ] {
-        let p = a.out.join(name);
+        let p = out.join(name);
         if let Err(e) = std::fs::write(&p, body + "\n") {
             eprintln!("rockrescue: writing {}: {e}", p.display());
             return EXIT_ERROR;
@@ -454,14 +523,14 @@ fn run_export(a: &ExportArgs) -> i32 {
             .as_ref()
             .is_some_and(|r| !r.lost.is_empty() || !r.refill.is_empty());
     let mut o = BufWriter::new(io::stdout().lock());
-    if a.json {
+    if json {
         let _ = writeln!(
             o,
             "{}",
-            serde_json::to_string_pretty(&rep).unwrap_or_default()
+            serde_json::to_string_pretty(rep).unwrap_or_default()
         );
     } else {
-        let _ = summary(&mut o, &rep, &a.out);
+        let _ = summary(&mut o, rep, out);
     }
     if damaged {
         EXIT_DAMAGE

@@ -819,6 +819,20 @@ pub fn export(
     std::fs::create_dir_all(tmp)?;
     progress(Progress::Salvaging);
     let stores = salvage_stores(datadirs, tmp, &opts.salvage)?;
+    export_spooled(stores, out, tmp, opts, progress, None)
+}
+
+/// Export from stores already spooled under `tmp/store-<i>/` (the layout of [`salvage_stores`]).
+/// `schema`: a catalog builder that already holds the schema (a BR backup's); the stream's meta
+/// keys are then not used.
+pub(crate) fn export_spooled(
+    stores: Vec<StoreOutcome>,
+    out: Option<&Path>,
+    tmp: &Path,
+    opts: &TidbExportOptions,
+    progress: &dyn Fn(Progress),
+    schema: Option<CatalogBuilder>,
+) -> io::Result<(TidbExportReport, Vec<StoreOutcome>)> {
     let mut merged = MergedStores::open(tmp, stores.len())?;
     let metas: Vec<region::StoreMeta> = stores.iter().map(|s| s.meta.clone()).collect();
     region::check_stores(&metas, opts.force)
@@ -934,14 +948,15 @@ pub fn export(
         gc_safe_point: None,
         notes: Vec::new(),
     };
-    let mut builder = Some(CatalogBuilder::new(read_ts));
+    let schema_given = schema.is_some();
+    let mut builder = Some(schema.unwrap_or_else(|| CatalogBuilder::new(read_ts)));
     // With a plan, the schema is the plan's (read from the meta region's authoritative replica).
     if let (Some(p), Some(b)) = (&opts.plan, builder.as_mut()) {
         for g in p.meta_groups()? {
             b.add(&g);
         }
     }
-    let schema_from_plan = opts.plan.is_some();
+    let schema_from_plan = opts.plan.is_some() || schema_given;
     let mut catalog = Catalog::default();
     // Physical id -> index into `targets`.
     let mut by_physical: BTreeMap<i64, usize> = BTreeMap::new();

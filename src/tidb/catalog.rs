@@ -97,6 +97,32 @@ impl CatalogBuilder {
         }
     }
 
+    /// A database's schema JSON as of commit ts `ts`, given directly (a BR backup's `Schema`).
+    pub fn add_db_json(&mut self, id: i64, json: Vec<u8>, ts: u64) {
+        self.dbs.insert(
+            id,
+            KeyState::Value {
+                commit_ts: ts,
+                value: json,
+            },
+        );
+    }
+
+    /// A table's schema JSON as of commit ts `ts`, given directly.
+    pub fn add_table_json(&mut self, db_id: i64, table_id: i64, json: Vec<u8>, ts: u64) {
+        self.tables.insert(
+            table_id,
+            (
+                db_id,
+                KeyState::Value {
+                    commit_ts: ts,
+                    value: json,
+                },
+                1,
+            ),
+        );
+    }
+
     /// Take one key group; returns false when it is not a meta key the catalog needs.
     pub fn add(&mut self, g: &KeyGroup) -> bool {
         let TidbKey::Meta {

@@ -138,6 +138,38 @@ fn write_rec(w: &mut impl Write, k: &[u8], v: &[u8], flags: u8) -> io::Result<()
     w.write_all(&[flags])
 }
 
+/// Writes one column family's spool (`<dir>/<cf>.run`) for [`MergedStores`], from a source other
+/// than a RocksDB (a BR backup's data files). Records must come in key order.
+pub struct SpoolWriter {
+    w: BufWriter<File>,
+    pub records: u64,
+}
+
+impl SpoolWriter {
+    pub fn create(dir: &Path, cf: &str) -> io::Result<SpoolWriter> {
+        std::fs::create_dir_all(dir)?;
+        Ok(SpoolWriter {
+            w: BufWriter::with_capacity(1 << 16, File::create(dir.join(format!("{cf}.run")))?),
+            records: 0,
+        })
+    }
+
+    pub fn put(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        suspect: bool,
+        unverified: bool,
+    ) -> io::Result<()> {
+        self.records += 1;
+        write_rec(&mut self.w, key, value, flags(suspect, unverified))
+    }
+
+    pub fn finish(mut self) -> io::Result<()> {
+        self.w.flush()
+    }
+}
+
 /// One spooled record.
 struct Rec {
     key: Vec<u8>,
