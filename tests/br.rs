@@ -406,7 +406,7 @@ fn table_checksums_add_up_over_their_files() {
     let t = tempfile::tempdir().unwrap();
     std::fs::write(t.path().join("backupmeta"), m.encode_to_vec()).unwrap();
     let b = meta::open(t.path(), None).unwrap();
-    let (tables, outside) = table_checksums(&b, &catalog(&b));
+    let (tables, outside) = table_checksums(&b, &catalog(&b), None);
     assert_eq!(outside, 1);
     let get = |name: &str| tables.iter().find(|x| x.table == name).unwrap();
     assert_eq!(get("warehouse").matches, Some(true));

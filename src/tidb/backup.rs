@@ -127,11 +127,34 @@ pub struct TableChecksum {
     pub recorded_bytes: u64,
     /// `None` when BR recorded no checksum for the table (all three zero: skipped or disabled).
     pub matches: Option<bool>,
+    /// The same XOR and sums recomputed from the files' entries (when the audit recomputed every
+    /// file of the table), and whether they equal what BR recorded for the table: the check that
+    /// the data, not only the metadata, adds up to `ADMIN CHECKSUM TABLE` at backup time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recomputed: Option<Recomputed>,
+}
+
+/// A table's checksum recomputed from its files.
+#[derive(Clone, Debug, Serialize)]
+pub struct Recomputed {
+    pub crc64xor: u64,
+    pub kvs: u64,
+    pub bytes: u64,
+    /// `None` when BR recorded no checksum for the table.
+    pub matches: Option<bool>,
 }
 
 /// Every table's recorded checksum against its files (tables of no rows, views and sequences
 /// left out), and how many data files lie in no table of the schema.
-pub fn table_checksums(b: &Backup, cat: &BackupCatalog) -> (Vec<TableChecksum>, usize) {
+/// With `check` (the audit of the same backup, files in the same order), the recomputed values
+/// are compared too.
+pub fn table_checksums(
+    b: &Backup,
+    cat: &BackupCatalog,
+    check: Option<&crate::br::verify::BackupCheck>,
+) -> (Vec<TableChecksum>, usize) {
+    // Per table: (xor, kvs, bytes, every file recomputed).
+    let mut rec: Vec<(u64, u64, u64, bool)> = Vec::new();
     let mut by_id: std::collections::HashMap<i64, usize> = Default::default();
     let mut out: Vec<TableChecksum> = Vec::new();
     for t in cat.tables.iter().filter(|t| !t.no_rows) {
@@ -152,10 +175,12 @@ pub fn table_checksums(b: &Backup, cat: &BackupCatalog) -> (Vec<TableChecksum>, 
             recorded_kvs: t.total_kvs,
             recorded_bytes: t.total_bytes,
             matches: None,
+            recomputed: None,
         });
+        rec.push((0, 0, 0, check.is_some()));
     }
     let mut outside = 0;
-    for f in &b.files {
+    for (fi, f) in b.files.iter().enumerate() {
         // A file's start key is a raw TiDB key: `t` + the table id (br.md §5.3).
         let id = match f.start_key.first() {
             Some(b't') if f.start_key.len() >= 9 => super::key::decode_cmp_i64(&f.start_key[1..9]),
@@ -168,17 +193,40 @@ pub fn table_checksums(b: &Backup, cat: &BackupCatalog) -> (Vec<TableChecksum>, 
                 t.files_crc64xor ^= f.crc64xor;
                 t.files_kvs += f.total_kvs;
                 t.files_bytes += f.total_bytes;
+                let r = &mut rec[i];
+                match check.and_then(|c| c.files.get(fi)) {
+                    Some(c) if c.kvs_compared => {
+                        r.0 ^= c.crc64xor.unwrap_or(0);
+                        r.1 += c.kvs;
+                        r.2 += c.bytes;
+                        // A file whose entries were not all read recomputes nothing exact.
+                        r.3 &= c.table.as_ref().is_some_and(|t| t.file.status.is_clean())
+                            && (c.crc64xor.is_some() || f.crc64xor == 0);
+                    }
+                    _ => r.3 = false,
+                }
             }
             None => outside += 1,
         }
     }
-    for t in &mut out {
-        if t.recorded_crc64xor != 0 || t.recorded_kvs != 0 || t.recorded_bytes != 0 {
+    for (t, r) in out.iter_mut().zip(&rec) {
+        let recorded = t.recorded_crc64xor != 0 || t.recorded_kvs != 0 || t.recorded_bytes != 0;
+        if recorded {
             t.matches = Some(
                 t.files_crc64xor == t.recorded_crc64xor
                     && t.files_kvs == t.recorded_kvs
                     && t.files_bytes == t.recorded_bytes,
             );
+        }
+        if r.3 {
+            t.recomputed = Some(Recomputed {
+                crc64xor: r.0,
+                kvs: r.1,
+                bytes: r.2,
+                matches: recorded.then_some(
+                    r.0 == t.recorded_crc64xor && r.1 == t.recorded_kvs && r.2 == t.recorded_bytes,
+                ),
+            });
         }
     }
     (out, outside)
