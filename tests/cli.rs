@@ -457,3 +457,27 @@ fn salvage_of_a_missing_input_exits_2() {
     assert_eq!(r["files"][0]["status"], "ok");
     assert_eq!(r["files"][1]["status"], "unreadable");
 }
+
+/// `tikv regions` on the three stores of corpus/tikv: every region's replicas ranked, the key space
+/// covered (exit 0); store3 alone lacks region 4, whose range is then reported lost (exit 1);
+/// the same store twice is refused (exit 2).
+#[test]
+fn tikv_regions_report_and_coverage() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let s = |i: u32| format!("{root}/corpus/tikv/store{i}");
+    let (s1, s2, s3) = (s(1), s(2), s(3));
+    let o = rockrescue(&["tikv", "regions", &s1, &s2, &s3]);
+    assert_eq!(o.status.code(), Some(0));
+    insta::assert_snapshot!("tikv_regions", stdout(&o).replace(&format!("{root}/"), ""));
+    let o = rockrescue(&["tikv", "regions", &s3, "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let lost = v["lost"].as_array().unwrap();
+    assert_eq!(lost.len(), 1);
+    // Table 122's index keys (`t122_i...`) sort before its rows: the range reaches them.
+    assert_eq!(lost[0]["table_ids"], serde_json::json!([121, 122]));
+    assert_eq!(lost[0]["start"]["tidb"], "table 121 rows start");
+    let o = rockrescue(&["tikv", "regions", &s1, &s1]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("both store 1"));
+}
