@@ -42,19 +42,19 @@ rockrescue br verify /backups/enc --crypter.key-file backup.key --json \\\n    \
     /// Get the data out without a cluster: a TiDB backup's tables as `tidb export` writes them
     /// (CSV, SQL or JSON lines), a RawKV backup's key-value pairs as JSON lines.
     #[command(
-        after_help = "A TiDB (TxnKV) backup: OUT gets what `tidb export` writes (Dumpling's layout:\n\
-  <db>-schema-create.sql, <db>.<table>-schema.sql, <db>.<table>.000000000.csv,\n\
-  report.json, damage-report.json), the schema from the backup's metadata and\n\
-  the rows at its end version. The CSV is MySQL's backslash-escaped dialect, not\n\
-  RFC 4180 (see `tidb export --help` for loading it). Incremental backups (start\n\
-  version > 0) are refused: their files hold only changes.\n\n\
-A RawKV backup: OUT gets\n\
-  <cf>.jsonl          one pair per line in key order:\n\
-                      {\"key\":\"<hex>\",\"value\":\"<hex>\"}, the key as written\n\
-                      (without TiKV's z prefix), the value as stored (with TTL,\n\
-                      its last 8 bytes are the expiry); \"unverified\":true where\n\
-                      no checksum vouches for it\n\
-  damage-report.json  every data file's damage report\n\n\
+        after_help = "A TiDB (TxnKV) backup: OUT gets what `tidb export` writes (Dumpling's layout:\n  \
+<db>-schema-create.sql, <db>.<table>-schema.sql, <db>.<table>.000000000.csv,\n  \
+report.json, damage-report.json), the schema from the backup's metadata and\n  \
+the rows at its end version. The CSV is MySQL's backslash-escaped dialect, not\n  \
+RFC 4180 (see `tidb export --help` for loading it). Incremental backups (start\n  \
+version > 0) are refused: their files hold only changes.\n\n\
+A RawKV backup: OUT gets\n  \
+<cf>.jsonl          one pair per line in key order:\n                      \
+{\"key\":\"<hex>\",\"value\":\"<hex>\"}, the key as written\n                      \
+(without TiKV's z prefix), the value as stored (with TTL,\n                      \
+its last 8 bytes are the expiry); \"unverified\":true where\n                      \
+no checksum vouches for it\n  \
+damage-report.json  every data file's damage report\n\n\
 Blocks that fail their checksum are left out and reported; what survives is\n\
 written. OUT may not lie inside the backup. Exit codes: 0 = clean, 1 = damage\n\
 found, 2 = usage error, unreadable metadata, or an unsupported backup.\n\n\

@@ -10,18 +10,18 @@ use rockrescue::lsm::{check_dir, Severity};
 use super::{EXIT_DAMAGE, EXIT_ERROR, EXIT_OK};
 
 #[derive(Args)]
-#[command(after_help = "Checks, in order:\n\
-  - CURRENT names a readable MANIFEST (else the newest MANIFEST is used);\n\
-  - the MANIFEST replays without damage;\n\
-  - every live table exists with its recorded size, passes a full audit (every\n\
-    block checksum, decompression, key order), matches its whole-file checksum\n\
-    when one is recorded, and holds keys and sequence numbers within its\n\
-    recorded bounds;\n\
-  - levels 1+ are sorted and do not overlap; no table is live twice;\n\
-  - live blob files exist; orphan tables and blob files are listed;\n\
-  - every WAL still to be replayed reads cleanly and its sequence numbers follow\n\
-    the previous one's;\n\
-  - the newest OPTIONS file names the same column families and comparators.\n\
+#[command(after_help = "Checks, in order:\n  \
+- CURRENT names a readable MANIFEST (else the newest MANIFEST is used);\n  \
+- the MANIFEST replays without damage;\n  \
+- every live table exists with its recorded size, passes a full audit (every\n    \
+block checksum, decompression, key order), matches its whole-file checksum\n    \
+when one is recorded, and holds keys and sequence numbers within its\n    \
+recorded bounds;\n  \
+- levels 1+ are sorted and do not overlap; no table is live twice;\n  \
+- live blob files exist; orphan tables and blob files are listed;\n  \
+- every WAL still to be replayed reads cleanly and its sequence numbers follow\n    \
+the previous one's;\n  \
+- the newest OPTIONS file names the same column families and comparators.\n\
 The directory is only read.\n\n\
 Exit codes: 0 = clean, 1 = errors found, 2 = usage or I/O error.\n\n\
 Examples:\n  rockrescue check /var/lib/rocksdb/db\n  \

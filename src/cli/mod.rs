@@ -142,4 +142,24 @@ mod tests {
             }
         }
     }
+
+    /// Indented lines of the hand-formatted help keep their indentation (a `\` line continuation
+    /// in a Rust string swallows the next line's leading spaces unless they come before it).
+    #[test]
+    fn formatted_help_keeps_its_indentation() {
+        let mut cmds = Vec::new();
+        all_commands(&Cli::command(), &mut cmds);
+        for (name, line) in [
+            ("salvage", "  <cf>.jsonl "),
+            ("check", "  - CURRENT names"),
+            ("export", "  <db>-schema-create.sql "),
+            ("plan", "  rockrescue tidb export --plan"),
+        ] {
+            let found = cmds.iter().filter(|c| c.get_name() == name).any(|c| {
+                let text = c.get_after_help().map(|t| t.to_string()).unwrap_or_default();
+                text.lines().any(|l| l.starts_with(line))
+            });
+            assert!(found, "`{name}` help lost the indentation of {line:?}");
+        }
+    }
 }

@@ -16,21 +16,21 @@ enum Format {
 }
 
 #[derive(Args)]
-#[command(after_help = "Writes, in OUT:\n\
-  <cf>.jsonl          the final visible state of each column family, in key\n\
-                      order: {\"key\":\"<hex>\",\"value\":\"<hex>\"}, with\n\
-                      \"merge_operands\":[...]  unresolved operands, oldest\n\
-                          first (\"value\" is the base value or null);\n\
-                      \"blob_index\":true  the value is a BlobDB index not\n\
-                          resolved yet;\n\
-                      \"suspect\":true  the key lies in a lost key range of a\n\
-                          damaged block or lost range deletion, or is older\n\
-                          than a damaged WAL record: a newer version may be\n\
-                          lost;\n\
-                      \"unverified\":true  the value comes from a table or\n\
-                          block no checksum vouches for\n\
-  damage-report.json  every table's damage report (the `sst salvage` model),\n\
-                      every WAL's problems\n\n\
+#[command(after_help = "Writes, in OUT:\n  \
+<cf>.jsonl          the final visible state of each column family, in key\n                      \
+order: {\"key\":\"<hex>\",\"value\":\"<hex>\"}, with\n                      \
+\"merge_operands\":[...]  unresolved operands, oldest\n                          \
+first (\"value\" is the base value or null);\n                      \
+\"blob_index\":true  the value is a BlobDB index not\n                          \
+resolved yet;\n                      \
+\"suspect\":true  the key lies in a lost key range of a\n                          \
+damaged block or lost range deletion, or is older\n                          \
+than a damaged WAL record: a newer version may be\n                          \
+lost;\n                      \
+\"unverified\":true  the value comes from a table or\n                          \
+block no checksum vouches for\n  \
+damage-report.json  every table's damage report (the `sst salvage` model),\n                      \
+every WAL's problems\n\n\
 Sources: the live tables the MANIFEST lists, tables newer than the MANIFEST's\n\
 last edit, and the WALs still to be replayed; without a usable MANIFEST, every\n\
 table in the directory (each in the column family its properties name) and\n\

@@ -55,13 +55,13 @@ rockrescue sst dump 000042.sst --format jsonl > entries.jsonl")]
     Dump(DumpArgs),
     /// Recover every entry of every intact block of damaged tables, carving blocks out of the raw
     /// bytes where the footer or index is gone, and write a damage report.
-    #[command(after_help = "Writes, in --out DIR:\n\
-  <name>.jsonl        the recovered entries of each table (same lines as\n\
-                      `sst dump --format jsonl`; entries from blocks no\n\
-                      checksum vouches for carry \"unverified\":true)\n\
-  damage-report.json  per file: status, blocks, entries recovered vs expected,\n\
-                      and every damaged byte range with its error and the keys\n\
-                      it held (format-specs/damage-report.md)\n\n\
+    #[command(after_help = "Writes, in --out DIR:\n  \
+<name>.jsonl        the recovered entries of each table (same lines as\n                      \
+`sst dump --format jsonl`; entries from blocks no\n                      \
+checksum vouches for carry \"unverified\":true)\n  \
+damage-report.json  per file: status, blocks, entries recovered vs expected,\n                      \
+and every damaged byte range with its error and the keys\n                      \
+it held (format-specs/damage-report.md)\n\n\
 The input files are only read, and --out may not lie inside an input.\n\
 Exit codes: 0 = nothing damaged, 1 = damage found (entries recovered as far as\n\
 possible), 2 = usage or I/O error.\n\n\

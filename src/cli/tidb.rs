@@ -38,14 +38,14 @@ const PLAN_HELP: &str =
 whatever the data size), chooses one replica per key range as `tidb export`\n\
 does, and writes PLAN: the ranges each store exports, the ranges no store\n\
 holds (with their tables), and the schema. Then, on each node, with that\n\
-node's data directories:\n\
-  rockrescue tidb export --plan plan.json /data/tikv --out /out/node1\n\
+node's data directories:\n  \
+rockrescue tidb export --plan plan.json /data/tikv --out /out/node1\n\
 exports only the ranges its stores own; the nodes' outputs are disjoint and\n\
 their union is what one machine would export (TiDB Lightning loads every\n\
 node's directory). A node that lost data in a range it owns lists it under\n\
-regions.refill in its report.json; feed those reports back:\n\
-  rockrescue tidb plan --refill /out/node*/report.json --plan plan.json \\\n\
-    --out refill.json\n\
+regions.refill in its report.json; feed those reports back:\n  \
+rockrescue tidb plan --refill /out/node*/report.json --plan plan.json \\\n    \
+--out refill.json\n\
 and export refill.json on the nodes it names (rows marked suspect).\n\n\
 The data directories need not be local to one machine for `tidb plan`: only\n\
 their metadata is read (mount them, or copy each store's `db/` files that\n\
@@ -74,23 +74,23 @@ pub struct PlanArgs {
     tmp_dir: Option<PathBuf>,
 }
 
-const EXPORT_HELP: &str = "Writes, in OUT (Dumpling's layout):\n\
-  <db>-schema-create.sql      CREATE DATABASE\n\
-  <db>.<table>-schema.sql     CREATE TABLE rebuilt from the table's schema\n\
-  <db>.<table>.000000000.csv  the rows, in key order (or .sql, .jsonl; more\n\
-                              chunks with --file-size-mb)\n\
-  dropped/                    dropped and truncated tables (--include-dropped)\n\
-  report.json                 stores, divergence between them, per-table\n\
-                              counts, pending locks, tables touched by damage\n\
-                              (affected_tables)\n\
-  damage-report.json          every store's per-file damage reports\n\n\
+const EXPORT_HELP: &str = "Writes, in OUT (Dumpling's layout):\n  \
+<db>-schema-create.sql      CREATE DATABASE\n  \
+<db>.<table>-schema.sql     CREATE TABLE rebuilt from the table's schema\n  \
+<db>.<table>.000000000.csv  the rows, in key order (or .sql, .jsonl; more\n                              \
+chunks with --file-size-mb)\n  \
+dropped/                    dropped and truncated tables (--include-dropped)\n  \
+report.json                 stores, divergence between them, per-table\n                              \
+counts, pending locks, tables touched by damage\n                              \
+(affected_tables)\n  \
+damage-report.json          every store's per-file damage reports\n\n\
 CSV: a header line, fields separated by ',', strings in '\"' with backslash\n\
 escapes, NULL as \\N. This is MySQL's (Dumpling's) dialect, not RFC 4180:\n\
 readers such as Python's csv module misread it. It loads with TiDB Lightning\n\
-(backslash-escape = true, header = true) and with\n\
-  LOAD DATA INFILE 'f.csv' INTO TABLE t CHARACTER SET binary\n\
-    FIELDS TERMINATED BY ',' ENCLOSED BY '\"' ESCAPED BY '\\\\'\n\
-    LINES TERMINATED BY '\\n' IGNORE 1 LINES;\n\
+(backslash-escape = true, header = true) and with\n  \
+LOAD DATA INFILE 'f.csv' INTO TABLE t CHARACTER SET binary\n    \
+FIELDS TERMINATED BY ',' ENCLOSED BY '\"' ESCAPED BY '\\\\'\n    \
+LINES TERMINATED BY '\\n' IGNORE 1 LINES;\n\
 TIMESTAMP values are in UTC (SQL files set time_zone; for CSV set\n\
 time_zone = '+00:00').\n\n\
 Several DATADIRs are merged as replicas of one cluster. By default (--merge\n\
