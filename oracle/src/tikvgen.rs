@@ -866,7 +866,7 @@ pub fn crc32_ieee_update(crc: u32, data: &[u8]) -> u32 {
 
 /// Protobuf: varint field.
 pub fn pb_varint(out: &mut Vec<u8>, field: u32, v: u64) {
-    put_uvarint(out, ((field as u64) << 3) | 0);
+    put_uvarint(out, (field as u64) << 3); // wire type 0
     put_uvarint(out, v);
 }
 

@@ -5,6 +5,7 @@
 //!   open of a copy), the oracle for MANIFEST replay;
 //! - NAME.<cf>.expected.jsonl: the final visible state of each column family, `{"key":..,"value":..}`
 //!   in key order, read through RocksDB (the oracle for whole-DB salvage).
+//!
 //! LOG files are removed (RocksDB does not need them to open).
 //!
 //! Usage: cargo run -p rockrescue-oracle --bin gen-db [-- OUT_DIR]
@@ -91,7 +92,7 @@ fn main() {
                             sd_next += 1;
                             let sd = format!("sd{sd_next:05}").into_bytes();
                             b.put_cf(&cf, &sd, b"once");
-                            if sd_next % 2 == 0 {
+                            if sd_next.is_multiple_of(2) {
                                 pending_sd.push((cf_name, sd));
                             }
                         }

@@ -24,6 +24,12 @@
 //!   against what was written.
 //!
 //! Usage: cargo run -p rockrescue-oracle --bin gen-tikv [-- OUT_DIR]
+//!        cargo run -p rockrescue-oracle --bin gen-tikv -- --no-checksum [DIR]   (tikv-nochecksum)
+//!        cargo run -p rockrescue-oracle --bin gen-tikv -- --regions [DIR]       (tikv-regions, see
+//!        gen-tikv/regions.rs)
+// 3.14, 3.14159 and the like are test values, not approximations of π.
+#![allow(clippy::approx_constant)]
+
 use rockrescue_oracle::gen::Rng;
 use rockrescue_oracle::tikvgen::{self as tg, GoJson, Jv, LockRec, LockType, WriteRec, WriteType};
 use rocksdb::{
@@ -34,6 +40,9 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+
+#[path = "gen-tikv/regions.rs"]
+mod regions;
 
 /// 2026-01-01T00:00:00Z in Unix milliseconds: the physical part of the first TSO.
 const BASE_MS: u64 = 1_767_225_600_000;
@@ -227,6 +236,13 @@ static NO_CHECKSUM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBoo
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // `gen-tikv --regions [DIR]`: corpus/tikv-regions, the region-aware replica set (regions.rs).
+    if args.first().map(String::as_str) == Some("--regions") {
+        tg::selftest();
+        selftest_local();
+        regions::main(args.get(1).map(PathBuf::from));
+        return;
+    }
     // `gen-tikv --no-checksum DIR`: only store3, written with checksum type none, into DIR/store3
     // (its expected rows are store3's in corpus/tikv/expected).
     if args.first().map(String::as_str) == Some("--no-checksum") {
@@ -787,14 +803,15 @@ fn table_json(t: &TableDef) -> Vec<u8> {
     j.marshal().into_bytes()
 }
 
-fn db_json(id: i64, name: &str) -> Vec<u8> {
+/// DBInfo in `state` (5 = public; DROP DATABASE goes through 2 write only and 1 delete only).
+fn db_json(id: i64, name: &str, state: i64) -> Vec<u8> {
     GoJson::Obj(vec![
         ("id", GoJson::Int(id)),
         ("db_name", GoJson::cistr(name)),
         ("charset", GoJson::s("utf8mb4")),
         ("collate", GoJson::s("utf8mb4_bin")),
         ("Deprecated", GoJson::Obj(vec![])),
-        ("state", GoJson::Int(5)),
+        ("state", GoJson::Int(state)),
         ("policy_ref_info", GoJson::Null),
     ])
     .marshal()
@@ -1358,7 +1375,7 @@ impl Gen {
         let sv = self.schema_version_mut();
         let db = Mut {
             raw: tg::meta_hash_key("DBs", &format!("DB:{id}")),
-            op: MutOp::Put(Payload::Db(id, name), db_json(id, name)),
+            op: MutOp::Put(Payload::Db(id, name), db_json(id, name, 5)),
             alt3: None,
         };
         self.dbs.push((id, name));
@@ -1988,7 +2005,7 @@ const KINDS: &[&str] = &["click", "view", "buy", "error", "login"];
 fn event(r: &mut Rng) -> Vec<(&'static str, V)> {
     vec![
         ("at", rand_dt(r, 3)),
-        ("kind", s(*r.pick(KINDS))),
+        ("kind", s(r.pick::<&str>(KINDS))),
         ("value", maybe(r, 10, |r| V::F(*r.pick(DOUBLES)))),
         (
             "tags",
@@ -2581,12 +2598,45 @@ fn local_keys(si: usize) -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
     out
 }
 
+/// Live keys per column family, as written.
+type Live = BTreeMap<&'static str, BTreeMap<Vec<u8>, Vec<u8>>>;
+
 /// Replays the history up to the store's cutoff into a new RocksDB; returns the live keys per CF.
-fn write_store(
-    g: &Gen,
-    si: usize,
+fn write_store(g: &Gen, si: usize, dir: &Path) -> Live {
+    replay_store(
+        g,
+        STORES[si],
+        dir,
+        local_keys(si),
+        g.t[si],
+        |p| {
+            if !store_has(si, &p.raw) {
+                None
+            } else if si == 2 && p.alt3.is_some() {
+                Some(p.alt3.as_ref())
+            } else {
+                Some(p.val.as_ref())
+            }
+        },
+        |_, _, _| {},
+    )
+}
+
+/// Writes a store: its local keys, then every history event up to `cutoff` (`pick` says which
+/// value a store writes for an operation, `None` = the store does not have that key, `Some(None)`
+/// = a delete). `at(t, db, live)` is called before the first event at each new time `t` (after
+/// the writes of the earlier times reached the DB) and once more at `cutoff + 1`: the hook for
+/// store-local work such as GC. The DB is then reopened read-only and compared with `live`; LOG
+/// files are removed.
+fn replay_store<'a>(
+    g: &'a Gen,
+    name: &str,
     dir: &Path,
-) -> BTreeMap<&'static str, BTreeMap<Vec<u8>, Vec<u8>>> {
+    local: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
+    cutoff: u64,
+    pick: impl Fn(&'a Phys) -> Option<Option<&'a Vec<u8>>>,
+    mut at: impl FnMut(u64, &DB, &mut Live),
+) -> Live {
     std::fs::create_dir_all(dir).unwrap();
     let mut db_opts = cf_opts("default");
     db_opts.create_if_missing(true);
@@ -2595,13 +2645,11 @@ fn write_store(
         CFS.iter()
             .map(|n| ColumnFamilyDescriptor::new(*n, cf_opts(n)))
     };
-    let mut live: BTreeMap<&'static str, BTreeMap<Vec<u8>, Vec<u8>>> =
-        CFS.iter().map(|c| (*c, BTreeMap::new())).collect();
-    let cutoff = g.t[si];
+    let mut live: Live = CFS.iter().map(|c| (*c, BTreeMap::new())).collect();
     {
         let db = DB::open_cf_descriptors(&db_opts, dir, descs()).unwrap();
         let mut b = WriteBatch::default();
-        for (cf, k, v) in local_keys(si) {
+        for (cf, k, v) in local {
             b.put_cf(&db.cf_handle(cf).unwrap(), &k, &v);
             live.get_mut(cf).unwrap().insert(k, v);
         }
@@ -2619,18 +2667,16 @@ fn write_store(
             if t != batch_time && !b.is_empty() {
                 db.write(std::mem::take(&mut b)).unwrap();
             }
+            if t != batch_time {
+                at(t, &db, &mut live);
+            }
             batch_time = t;
             match ev {
                 Ev::Op(p) => {
-                    if !store_has(si, &p.raw) {
+                    let Some(val) = pick(p) else {
                         continue;
-                    }
-                    let cf = db.cf_handle(p.cf).unwrap();
-                    let val = if si == 2 && p.alt3.is_some() {
-                        &p.alt3
-                    } else {
-                        &p.val
                     };
+                    let cf = db.cf_handle(p.cf).unwrap();
                     match val {
                         Some(v) => {
                             b.put_cf(&cf, &p.key, v);
@@ -2668,6 +2714,7 @@ fn write_store(
         if !b.is_empty() {
             db.write(b).unwrap();
         }
+        at(cutoff + 1, &db, &mut live);
         // Dropped without a flush: the writes since the last flush stay in the WAL.
     }
     // Reopen read-only (replaying the WAL) and compare every CF with what was written.
@@ -2682,12 +2729,8 @@ fn write_store(
                     (k.to_vec(), v.to_vec())
                 })
                 .collect();
-            assert_eq!(got.len(), live[cf].len(), "{}: {cf} key count", STORES[si]);
-            assert!(
-                got == live[cf],
-                "{}: {cf} keys or values differ",
-                STORES[si]
-            );
+            assert_eq!(got.len(), live[cf].len(), "{name}: {cf} key count");
+            assert!(got == live[cf], "{name}: {cf} keys or values differ");
         }
         let files = db.live_files().unwrap();
         let mut levels: BTreeMap<(String, i32), usize> = BTreeMap::new();
@@ -2697,8 +2740,7 @@ fn write_store(
                 .or_default() += 1;
         }
         eprintln!(
-            "{}: keys default {} write {} lock {} raft {}; SSTs per (cf, level) {:?}",
-            STORES[si],
+            "{name}: keys default {} write {} lock {} raft {}; SSTs per (cf, level) {:?}",
             live["default"].len(),
             live["write"].len(),
             live["lock"].len(),
