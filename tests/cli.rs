@@ -481,3 +481,21 @@ fn tikv_regions_report_and_coverage() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("both store 1"));
 }
+
+/// `tikv regions` over corpus/tikv-regions: a split, a merge, a Tombstone replica, an Applying one
+/// behind, a lost range (exit 1); the human report is kept as a snapshot.
+#[test]
+fn tikv_regions_over_a_cluster_history() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dirs: Vec<String> = (1..=4)
+        .map(|i| format!("{root}/corpus/tikv-regions/store{i}"))
+        .collect();
+    let mut args = vec!["tikv", "regions"];
+    args.extend(dirs.iter().map(String::as_str));
+    let o = rockrescue(&args);
+    assert_eq!(o.status.code(), Some(1), "a lost range");
+    insta::assert_snapshot!(
+        "tikv_regions_history",
+        stdout(&o).replace(&format!("{root}/"), "")
+    );
+}

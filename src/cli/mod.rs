@@ -156,7 +156,10 @@ mod tests {
             ("plan", "  rockrescue tidb export --plan"),
         ] {
             let found = cmds.iter().filter(|c| c.get_name() == name).any(|c| {
-                let text = c.get_after_help().map(|t| t.to_string()).unwrap_or_default();
+                let text = c
+                    .get_after_help()
+                    .map(|t| t.to_string())
+                    .unwrap_or_default();
                 text.lines().any(|l| l.starts_with(line))
             });
             assert!(found, "`{name}` help lost the indentation of {line:?}");

@@ -142,6 +142,10 @@ fn human(o: &mut impl Write, rep: &RegionsReport, without: &[&str]) -> io::Resul
     writeln!(o, "regions:")?;
     for r in &rep.regions {
         let chosen = match (r.authoritative_store, r.authoritative_store_id) {
+            (Some(i), id) if r.ranges == 0 => format!(
+                "best replica [{i}] store {}, but newer regions cover its whole range: not read",
+                opt(id)
+            ),
             (Some(i), id) => format!("read from [{i}] store {}", opt(id)),
             (None, _) => "no usable replica".into(),
         };
@@ -149,7 +153,7 @@ fn human(o: &mut impl Write, rep: &RegionsReport, without: &[&str]) -> io::Resul
         if r.behind {
             flags.push_str("; BEHIND another replica's applied index");
         }
-        if r.superseded {
+        if r.superseded && r.ranges > 0 {
             flags.push_str("; partly covered by newer regions");
         }
         writeln!(o, "  region {}: {chosen}{flags}", r.region_id)?;

@@ -73,6 +73,8 @@ pub struct RegionLine {
     pub behind: bool,
     /// Regions of newer epochs cover part of its range; only the rest is read from it.
     pub superseded: bool,
+    /// Key ranges of the plan read from this region (0 when newer regions cover all of it).
+    pub ranges: usize,
     pub replicas: Vec<ReplicaLine>,
 }
 
@@ -135,6 +137,11 @@ impl RegionsReport {
                     authoritative_store: c.authoritative,
                     behind: c.behind,
                     superseded: c.superseded,
+                    ranges: plan
+                        .ranges
+                        .iter()
+                        .filter(|r| r.region_id == c.region_id)
+                        .count(),
                     replicas: c
                         .replicas
                         .iter()

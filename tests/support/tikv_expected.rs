@@ -26,7 +26,12 @@ pub struct Table {
 
 /// Expected tables of a scenario (`merged`, `store1`, ...), keyed `db.table`.
 pub fn expected_dir(scenario: &str) -> BTreeMap<String, Table> {
-    let dir = corpus().join("expected").join(scenario);
+    expected_dir_at(&corpus(), scenario)
+}
+
+/// Expected tables of a scenario of another fixture set (`corpus/tikv-regions`, ...).
+pub fn expected_dir_at(root: &Path, scenario: &str) -> BTreeMap<String, Table> {
+    let dir = root.join("expected").join(scenario);
     let mut out = BTreeMap::new();
     for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let p = e.unwrap().path();
