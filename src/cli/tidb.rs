@@ -698,7 +698,10 @@ fn summary(o: &mut impl Write, rep: &TidbExportReport, out: &Path) -> io::Result
             )?;
         }
         if !r.lost.is_empty() {
-            writeln!(o, "lost key ranges (no store holds a usable replica):")?;
+            writeln!(
+                o,
+                "lost key ranges (no store given holds a usable replica):"
+            )?;
             for l in &r.lost {
                 writeln!(
                     o,

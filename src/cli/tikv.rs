@@ -195,7 +195,11 @@ fn human(o: &mut impl Write, rep: &RegionsReport, without: &[&str]) -> io::Resul
     if rep.lost.is_empty() {
         writeln!(o, "every key range has a usable replica")?;
     } else {
-        writeln!(o, "LOST: {} key range(s) no store holds:", rep.lost.len())?;
+        writeln!(
+            o,
+            "LOST: {} key range(s) no store given holds a usable replica of:",
+            rep.lost.len()
+        )?;
         for l in &rep.lost {
             let mut what = Vec::new();
             if l.meta {
