@@ -1196,14 +1196,67 @@ fn record_key(t: &TableDef, phys: i64, handle: i64, vals: &BTreeMap<i64, V>) -> 
     }
 }
 
+/// Whether an index entry is "distinct" (TiDB `GenIndexKey`): a unique index whose values are
+/// all non-NULL. Its key has no handle; the handle goes into the value.
+fn distinct(t: &TableDef, i: &Idx, vals: &BTreeMap<i64, V>) -> bool {
+    i.unique
+        && i.cols
+            .iter()
+            .all(|n| !matches!(vals.get(&t.col(n).id), None | Some(V::Null)))
+}
+
 fn index_key(t: &TableDef, i: &Idx, phys: i64, handle: i64, vals: &BTreeMap<i64, V>) -> Vec<u8> {
     let mut d = Vec::new();
     for n in &i.cols {
         d.extend_from_slice(&key_datum(vals.get(&t.col(n).id).unwrap_or(&V::Null)));
     }
-    // Non-unique index: the int handle follows the column datums.
-    d.extend_from_slice(&key_datum(&V::I(handle)));
+    // Non-unique index (or a unique one holding a NULL): the int handle follows the datums.
+    if !distinct(t, i, vals) {
+        d.extend_from_slice(&key_datum(&V::I(handle)));
+    }
     tg::index_key(phys, i.id, &d)
+}
+
+/// The index value TiDB writes for an int-handle (non-clustered) table (`genIndexValueVersion0`):
+/// with new collations a utf8mb4_bin VARCHAR column needs restored data (`NeedRestoredData`), so
+/// the value is tail length, the index columns' values as a rowcodec v2 row (its first byte 0x80
+/// is the restored-data flag) and, for a distinct entry, the 8-byte handle (tail length 8); a
+/// non-distinct entry is padded to 10 bytes. Without restored data: the 8-byte handle for a
+/// distinct entry, else "0".
+fn index_value(t: &TableDef, i: &Idx, handle: i64, vals: &BTreeMap<i64, V>) -> Vec<u8> {
+    assert!(
+        !t.common_handle,
+        "clustered tables' index values are not modelled"
+    );
+    let dist = distinct(t, i, vals);
+    let restore = i.cols.iter().any(|n| matches!(t.col(n).ty, Ty::Varchar(_)));
+    if !restore {
+        return if dist {
+            (handle as u64).to_be_bytes().to_vec()
+        } else {
+            b"0".to_vec()
+        };
+    }
+    let cells: Vec<(i64, Option<Vec<u8>>)> = i
+        .cols
+        .iter()
+        .map(|n| {
+            let c = t.col(n);
+            let v = vals.get(&c.id).unwrap_or(&V::Null);
+            (c.id, (*v != V::Null).then(|| cell_v2(c, v)))
+        })
+        .collect();
+    let mut out = vec![0];
+    out.extend_from_slice(&tg::row_v2(&cells, None));
+    if dist {
+        out.extend_from_slice(&(handle as u64).to_be_bytes());
+        out[0] = 8;
+    } else if out.len() < 10 {
+        let pad = 10 - out.len();
+        out.resize(10, 0);
+        out[0] = pad as u8;
+    }
+    out
 }
 
 impl Gen {
@@ -1223,8 +1276,9 @@ impl Gen {
         tg::record_key_int(route(t, handle), handle)
     }
 
-    /// Secondary-index mutations for a row going from `old` to `new` (non-unique indexes,
-    /// value "0" as TiDB writes it for an int handle without restored data).
+    /// Index mutations for a row going from `old` to `new`: every index but a clustered primary
+    /// key (non-unique ones get value "0", as TiDB writes it for an int handle without restored
+    /// data; see `index_value`).
     fn index_muts(
         &self,
         t: &TableDef,
@@ -1234,7 +1288,7 @@ impl Gen {
         new: Option<&BTreeMap<i64, V>>,
     ) -> Vec<Mut> {
         let mut out = Vec::new();
-        for i in t.idx.iter().filter(|i| !i.primary) {
+        for i in t.idx.iter().filter(|i| !(i.primary && t.common_handle)) {
             let ok = old.map(|r| index_key(t, i, phys, handle, &r.vals));
             let nk = new.map(|v| index_key(t, i, phys, handle, v));
             if ok == nk {
@@ -1248,7 +1302,8 @@ impl Gen {
                 });
             }
             if let Some(k) = nk {
-                let op = MutOp::Put(Payload::Raw(b"0".to_vec()), b"0".to_vec());
+                let b = index_value(t, i, handle, new.unwrap());
+                let op = MutOp::Put(Payload::Raw(b.clone()), b);
                 out.push(Mut {
                     raw: k,
                     op,

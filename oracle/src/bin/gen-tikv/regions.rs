@@ -3,7 +3,8 @@
 //! region-aware replica merging (issue 10). Same history machinery, encoders, RocksDB options and
 //! expected-row rendering as the main gen-tikv (the parent module); nothing here uses `rockrescue`.
 //!
-//! The model: one history of TiDB transactions (databases `rescue` and `gone`, `gone` dropped late)
+//! The model: one history of TiDB transactions (databases `mysql` with TiDB's `mysql.tidb`, where
+//! the GC worker keeps the safe point, `rescue` and `gone`, `gone` dropped late)
 //! over a key space cut into raft regions (bounds = memcomparable-encoded TiDB keys, no 'z', no
 //! timestamp). Each store holds replicas of some regions; a replica has applied the history to its
 //! range up to a moment (its applied index counts the region's raft entries up to then: every
@@ -16,7 +17,7 @@
 //! 03`; none for a Tombstone replica: TiKV's `clear_meta` deletes it).
 //!
 //! Region ids and their ranges at the start (rows by handle):
-//!   4  ["", t101)              the meta keys (`m…`)
+//!   4  ["", t101)              the meta keys (`m…`) and mysql.tidb (table 5)
 //!   6  [t101, t101_r21)        rescue.users index idx_score + users 1..20
 //!   8  [t101_r21, t102)        users 21..60 (61 inserted later); split: 20 = [r21, r41), 8 = [r41, t102)
 //!   10 [t102, t102_r31)        rescue.orders 1..30
@@ -47,6 +48,10 @@ const INIT_TERM: u64 = 5;
 /// The raft term of every region when imaged.
 const TERM: u64 = 6;
 
+/// TiDB's system database and its table `mysql.tidb` (small ids, as bootstrap gives them): its
+/// keys sort before `t101`, in the meta region 4.
+const MYSQL: i64 = 1;
+const MYSQL_TIDB: i64 = 5;
 const RESCUE: i64 = 100;
 const USERS: i64 = 101;
 const ORDERS: i64 = 102;
@@ -334,6 +339,65 @@ struct Moments {
 // Schema and rows
 // ---------------------------------------------------------------------------------------------
 
+/// `mysql.tidb` (VARIABLE_NAME varchar(64) NOT NULL PRIMARY KEY, VARIABLE_VALUE varchar(1024)
+/// DEFAULT NULL, COMMENT varchar(1024) DEFAULT NULL): the VARCHAR primary key is non-clustered,
+/// so rows have an implicit `_tidb_rowid` handle and the key is a unique index (id 1).
+fn t_mysql_tidb() -> TableDef {
+    let c = Col::new;
+    let cols = vec![
+        c(1, "VARIABLE_NAME", Ty::Varchar(64)).flag(PK),
+        c(2, "VARIABLE_VALUE", Ty::Varchar(1024)),
+        c(3, "COMMENT", Ty::Varchar(1024)),
+    ];
+    let mut t = table(MYSQL_TIDB, MYSQL, "mysql", "tidb", cols);
+    t.pk_is_handle = false;
+    t.idx.push(Idx {
+        id: 1,
+        name: "PRIMARY",
+        cols: vec!["VARIABLE_NAME"],
+        unique: true,
+        primary: true,
+    });
+    t
+}
+
+/// One row of `mysql.tidb`.
+fn var(name: &str, value: &str, comment: &str) -> Vec<(&'static str, V)> {
+    vec![
+        ("VARIABLE_NAME", s(name)),
+        ("VARIABLE_VALUE", s(value)),
+        ("COMMENT", s(comment)),
+    ]
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// A TSO's physical time as TiDB's GC worker writes it into `mysql.tidb`: Go layout
+/// `20060102-15:04:05.000 -0700`, in UTC (format-specs/tidb.md §13).
+fn gc_time_text(ts: u64) -> String {
+    let ms = (ts >> 18) as i64;
+    let (days, rem) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (y, mo, d) = civil_from_days(days);
+    let (h, mi, sec, milli) = (
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000,
+    );
+    format!("{y:04}{mo:02}{d:02}-{h:02}:{mi:02}:{sec:02}.{milli:03} +0000")
+}
+
 fn t_users() -> TableDef {
     let c = Col::new;
     let cols = vec![
@@ -503,6 +567,41 @@ fn script(g: &mut Gen, c: &mut Cluster) -> Moments {
     c.conf_change(g, 14, None, Some((2, VOTER)));
 
     // ---- Phase 1: schema and rows.
+    // TiDB's bootstrap: the system database and `mysql.tidb` with its first rows, then the GC
+    // worker's first tick writes its settings (the safe point comes with the first GC round).
+    g.create_db(MYSQL, "mysql");
+    g.put_table(t_mysql_tidb());
+    let rows = vec![
+        (1, var("bootstrapped", "True", "Bootstrap flag. Do not delete.")),
+        (
+            2,
+            var(
+                "new_collation_enabled",
+                "True",
+                "If the new collations are enabled. Notice: This cannot be changed once the cluster is initialized.",
+            ),
+        ),
+    ];
+    g.insert_many(MYSQL_TIDB, rows, 2, v2);
+    let rows = vec![
+        (
+            3,
+            var(
+                "tikv_gc_run_interval",
+                "10m0s",
+                "GC run interval, at least 10m, in Go format.",
+            ),
+        ),
+        (
+            4,
+            var(
+                "tikv_gc_life_time",
+                "10m0s",
+                "All versions within life time will not be collected by GC, at least 10m, in Go format.",
+            ),
+        ),
+    ];
+    g.insert_many(MYSQL_TIDB, rows, 2, v2);
     g.create_db(RESCUE, "rescue");
     g.create_db(GONE, "gone");
     for t in [t_users(), t_orders(), t_notes(), t_logs()] {
@@ -570,8 +669,30 @@ fn script(g: &mut Gen, c: &mut Cluster) -> Moments {
     g.update(ORDERS, 33, vec![("amount", V::Dec("33.33".into()))]);
     c.conf_change(g, 12, None, Some((5, LEARNER)));
     g.flush(&CFS);
-    m.safe_point = g.tick();
+    // The safe point is a wall-clock time (TiDB keeps it as text with milliseconds): logical 0.
+    m.safe_point = g.tick() >> 18 << 18;
     assert!(dropped_at < m.safe_point);
+    // The GC round saves its start time and the safe point in mysql.tidb, then runs.
+    let run = g.peek();
+    let rows = vec![
+        (
+            5,
+            var(
+                "tikv_gc_last_run_time",
+                &gc_time_text(run),
+                "The time when last GC starts. (DO NOT EDIT)",
+            ),
+        ),
+        (
+            6,
+            var(
+                "tikv_gc_safe_point",
+                &gc_time_text(m.safe_point),
+                "All versions after safe point can be accessed. (DO NOT EDIT)",
+            ),
+        ),
+    ];
+    g.insert_many(MYSQL_TIDB, rows, 2, v2);
     m.gc = g.tick();
 
     // ---- After the safe point: versions newer than it survive GC.
@@ -983,6 +1104,14 @@ type Rep<'a> = (usize, u64, PeerState, &'a RVer, Option<u64>);
 pub fn main(out: Option<PathBuf>) {
     let out =
         out.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/tikv-regions"));
+    assert_eq!(
+        gc_time_text(tg::tso(1_729_157_412_345, 7)),
+        "20241017-09:30:12.345 +0000"
+    );
+    assert_eq!(
+        gc_time_text(tg::tso(951_868_799_999, 0)),
+        "20000229-23:59:59.999 +0000"
+    );
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).unwrap();
     let mut g = Gen::new();
@@ -1147,13 +1276,13 @@ pub fn main(out: Option<PathBuf>) {
     }
     let ex = out.join("expected");
     let mut counts = write_tables(&ex.join("regions"), &truth);
-    assert_eq!(live_tables(&truth).len(), 3);
+    assert_eq!(live_tables(&truth).len(), 4);
     counts.extend(
         write_tables(&ex.join("keys"), &keys)
             .into_iter()
             .map(|s| format!("keys {s}")),
     );
-    assert_eq!(live_tables(&keys).len(), 4);
+    assert_eq!(live_tables(&keys).len(), 5);
 
     let regions: Vec<Value> = reps
         .iter()
@@ -1197,6 +1326,7 @@ pub fn main(out: Option<PathBuf>) {
     let j = json!({
         "cluster_id": CLUSTER_ID,
         "gc_safe_point": m.safe_point,
+        "gc_safe_point_text": gc_time_text(m.safe_point),
         "stores": sts.iter().map(|st| json!({
             "dir": st.dir,
             "store_id": st.store_id,
