@@ -994,3 +994,32 @@ fn regions_fixture_plan_and_per_node_exports() {
         assert_eq!(got, w, "{name}");
     }
 }
+
+/// TiDB's GC safe point is read from mysql.tidb (tidb.md §13) and printed; a read ts older than it
+/// is warned about, one at or after it is not.
+#[test]
+fn regions_fixture_gc_safe_point() {
+    let v = regions_json();
+    let ts = v["gc_safe_point"].as_u64().unwrap();
+    let text = v["gc_safe_point_text"].as_str().unwrap();
+    let dirs = regions_stores();
+    let (_, rep) = run(&dirs, TidbFormat::Csv, false);
+    let sp = rep.gc_safe_point.as_ref().unwrap();
+    assert_eq!((sp.text.as_str(), sp.ts), (text, Some(ts)));
+    assert!(!rep.notes.iter().any(|n| n.contains("safe point")));
+    for (read_ts, warned) in [(ts - 1, true), (ts, false)] {
+        let out = tempfile::tempdir().unwrap();
+        let opts = TidbExportOptions {
+            read_ts,
+            ..TidbExportOptions::default()
+        };
+        let (rep, _) = export(&dirs, None, &out.path().join(".tmp"), &opts, &|_| {}).unwrap();
+        assert_eq!(
+            rep.notes
+                .iter()
+                .any(|n| n.contains("older than TiDB's GC safe point")),
+            warned,
+            "read ts {read_ts}"
+        );
+    }
+}
