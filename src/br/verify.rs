@@ -37,6 +37,9 @@ pub struct DataFileCheck {
     pub expected_crc64xor: u64,
     /// The backupmeta records a sha256 for the file and it was compared.
     pub sha256_checked: bool,
+    /// Whether it matched (`None`: not compared).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256_matches: Option<bool>,
     /// One line per disagreement with the backupmeta, or per unreadable part.
     pub problems: Vec<String>,
     /// The SST audit, block by block (format-specs/damage-report.md); absent when the file could
@@ -143,6 +146,7 @@ fn check_file(
         crc64xor: None,
         expected_crc64xor: f.crc64xor,
         sha256_checked: false,
+        sha256_matches: None,
         problems: Vec::new(),
         table: None,
     };
@@ -164,6 +168,7 @@ fn check_file(
     if !f.sha256.is_empty() {
         c.sha256_checked = true;
         let got = Sha256::digest(data.stored_bytes());
+        c.sha256_matches = Some(got.as_slice() == f.sha256.as_slice());
         if got.as_slice() != f.sha256.as_slice() {
             c.problems.push(format!(
                 "sha256 {} differs from the recorded {}",

@@ -180,6 +180,7 @@ fn verify(a: &VerifyArgs) -> i32 {
     );
     let cat = catalog(&b);
     let (tables, outside) = table_checksums(&b, &cat, Some(&r));
+    let keys = rockrescue::tidb::backup::file_keys(&b, &cat, Some(&r));
     let tables_ok = tables.iter().all(|t| {
         t.matches != Some(false)
             && t.recomputed
@@ -194,11 +195,14 @@ fn verify(a: &VerifyArgs) -> i32 {
             files: &'a rockrescue::br::verify::BackupCheck,
             tables: &'a [TableChecksum],
             files_outside_tables: usize,
+            /// Per file (same order as `files`): the table and keys it holds.
+            file_keys: &'a [rockrescue::tidb::backup::FileKeys],
         }
         let out = Out {
             files: &r,
             tables: &tables,
             files_outside_tables: outside,
+            file_keys: &keys,
         };
         writeln!(
             o,
@@ -206,7 +210,7 @@ fn verify(a: &VerifyArgs) -> i32 {
             serde_json::to_string_pretty(&out).unwrap_or_default()
         )
     } else {
-        write_verify(&mut o, &r).and_then(|_| write_table_checksums(&mut o, &tables))
+        write_verify(&mut o, &r, &keys).and_then(|_| write_table_checksums(&mut o, &tables))
     };
     if let Err(e) = w.and_then(|_| o.flush()) {
         if e.kind() != io::ErrorKind::BrokenPipe {
@@ -334,8 +338,13 @@ fn export(a: &ExportArgs) -> i32 {
     }
 }
 
-fn write_verify(o: &mut impl Write, r: &rockrescue::br::verify::BackupCheck) -> io::Result<()> {
-    for f in &r.files {
+fn write_verify(
+    o: &mut impl Write,
+    r: &rockrescue::br::verify::BackupCheck,
+    keys: &[rockrescue::tidb::backup::FileKeys],
+) -> io::Result<()> {
+    for (i, f) in r.files.iter().enumerate() {
+        let k = keys.get(i);
         writeln!(
             o,
             "{:<11} {}  {} kvs{}, {} bytes{}{}{}",
@@ -358,20 +367,36 @@ fn write_verify(o: &mut impl Write, r: &rockrescue::br::verify::BackupCheck) -> 
                 Some(x) => format!(", crc64xor {x:016x}"),
                 None => String::new(),
             },
-            if f.sha256_checked {
-                ", sha256 matches"
-            } else {
-                ", no sha256 recorded"
+            match f.sha256_matches {
+                Some(true) => ", sha256 matches",
+                Some(false) => ", SHA256 DIFFERS",
+                None => ", no sha256 recorded",
             }
         )?;
+        if !f.problems.is_empty() {
+            if let Some(k) = k {
+                writeln!(
+                    o,
+                    "            holds {}keys [{} .. {})",
+                    k.table
+                        .as_ref()
+                        .map_or(String::new(), |t| format!("table {t}, ")),
+                    k.from,
+                    k.to
+                )?;
+            }
+        }
         for p in &f.problems {
             writeln!(o, "            {p}")?;
         }
         if let Some(t) = &f.table {
-            for d in &t.damaged {
+            for (j, d) in t.damaged.iter().enumerate() {
+                let lost = k
+                    .and_then(|k| k.lost.get(j).cloned().flatten())
+                    .map_or(String::new(), |l| format!("; keys lost: {l}"));
                 writeln!(
                     o,
-                    "            bytes {}..{} ({}): {}",
+                    "            bytes {}..{} ({}): {}{lost}",
                     d.offset,
                     d.offset + d.length,
                     d.kind,

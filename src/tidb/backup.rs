@@ -231,3 +231,97 @@ pub fn table_checksums(
     }
     (out, outside)
 }
+
+/// Where a data file's keys lie in TiDB's key space (br.md §5.3), for naming what a damaged or
+/// missing file held.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileKeys {
+    /// `db.table` of the table or partition its start key falls in; `None` outside every table of
+    /// the schema.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// The physical id (a partition's, for a partitioned table).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub physical_id: Option<i64>,
+    /// The file's key range in words (`table 101 row 5`, ...), end exclusive.
+    pub from: String,
+    pub to: String,
+    /// Per damaged region of the file (in the order of its damage report): the keys lost there,
+    /// in words, when the report bounds them.
+    pub lost: Vec<Option<String>>,
+}
+
+/// A raw key in words, `end` for the open end.
+fn words(raw: &[u8], end: bool) -> String {
+    if raw.is_empty() {
+        if end {
+            "end of the key space".into()
+        } else {
+            "start of the key space".into()
+        }
+    } else {
+        super::key::describe_bound(raw)
+    }
+}
+
+/// A data key of a backup SST (`z` + mc(key) + ts, hex) in words.
+fn data_key_words(h: &str) -> String {
+    let Ok(k) = hex::decode(h) else {
+        return h.to_string();
+    };
+    let enc = k.strip_prefix(b"z").unwrap_or(&k);
+    words(&crate::tikv::codec::decode_bytes_lenient(enc).0, false)
+}
+
+/// For every data file of `b` (in `b.files` order; `check` the audit of the same backup, when the
+/// lost key ranges of damaged files should be named): the table and keys it holds.
+pub fn file_keys(
+    b: &Backup,
+    cat: &BackupCatalog,
+    check: Option<&crate::br::verify::BackupCheck>,
+) -> Vec<FileKeys> {
+    let mut by_id: std::collections::HashMap<i64, String> = Default::default();
+    for t in &cat.tables {
+        by_id.insert(t.id, format!("{}.{}", t.db, t.table));
+        for p in &t.partitions {
+            by_id.insert(*p, format!("{}.{} (partition {p})", t.db, t.table));
+        }
+    }
+    b.files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let id = match f.start_key.first() {
+                Some(b't') if f.start_key.len() >= 9 => {
+                    super::key::decode_cmp_i64(&f.start_key[1..9])
+                }
+                _ => None,
+            };
+            let lost = check
+                .and_then(|c| c.files.get(i))
+                .and_then(|c| c.table.as_ref())
+                .map(|t| {
+                    t.damaged
+                        .iter()
+                        .map(|d| {
+                            d.lost_keys.as_ref().map(|l| {
+                                format!(
+                                    "{} .. {}",
+                                    l.from.as_deref().map_or("?".into(), data_key_words),
+                                    l.to.as_deref().map_or("?".into(), data_key_words)
+                                )
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            FileKeys {
+                table: id.and_then(|id| by_id.get(&id).cloned()),
+                physical_id: id,
+                from: words(&f.start_key, false),
+                to: words(&f.end_key, true),
+                lost,
+            }
+        })
+        .collect()
+}
