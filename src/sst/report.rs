@@ -55,8 +55,8 @@ impl Status {
 }
 
 /// What every per-file verdict states first, in this order: which file, how big, the verdict, and
-/// what kind of table it is. `sst verify`'s [`FileVerdict`](super::verify::FileVerdict) and the
-/// damage report's [`FileReport`](super::salvage::FileReport) both carry it (flattened into their
+/// what kind of table it is. `sst verify`'s [`FileVerdict`] and the
+/// damage report's [`FileReport`] both carry it (flattened into their
 /// JSON), so the two state these facts identically.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FileFacts {
