@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates corpus/sst/, corpus/wal/, corpus/db/, corpus/tikv/, corpus/tikv-nochecksum/ and corpus/tikv-regions/ from scratch. See corpus/README.md.
+# Regenerates corpus/sst/, corpus/wal/, corpus/db/, corpus/tikv/, corpus/tikv-nochecksum/, corpus/tikv-regions/ and corpus/br/ from scratch. See corpus/README.md.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here/.."
@@ -17,5 +17,6 @@ bash corpus/gen-leveldb-newer.sh
 cargo run -q -p rockrescue-oracle --bin gen-tikv -- corpus/tikv
 cargo run -q -p rockrescue-oracle --bin gen-tikv -- --no-checksum corpus/tikv-nochecksum
 cargo run -q -p rockrescue-oracle --bin gen-tikv -- --regions corpus/tikv-regions
+cargo run -q -p rockrescue-oracle --bin gen-tikv -- --br corpus/br
 bash corpus/tikv-damage.sh
 echo "corpus: $(ls corpus/sst/*.sst | wc -l) tables, $(du -sh corpus/sst | cut -f1); $(ls corpus/wal/*.log | wc -l) WALs"

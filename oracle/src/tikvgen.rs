@@ -878,6 +878,116 @@ pub fn pb_bytes(out: &mut Vec<u8>, field: u32, b: &[u8]) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// CRC-64/XZ and SHA-256 (BR checksums, format-specs/br.md §6)
+// ---------------------------------------------------------------------------------------------
+
+/// The reflected CRC-64/XZ table (polynomial 0x42F0E1EBA9EA3693, reflected 0xC96C5795D7870F42).
+const fn crc64_table() -> [u64; 256] {
+    let mut t = [0u64; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u64;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0xC96C_5795_D787_0F42
+            } else {
+                c >> 1
+            };
+            k += 1;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+}
+
+static CRC64_TABLE: [u64; 256] = crc64_table();
+
+/// CRC-64/XZ (Go `crc64.ECMA`): init all ones, reflected, final XOR all ones. `crc` is a
+/// previous result (0 to start), so a digest can be fed in pieces (key, then value).
+pub fn crc64_xz_update(crc: u64, data: &[u8]) -> u64 {
+    let mut c = !crc;
+    for &b in data {
+        c = CRC64_TABLE[((c ^ b as u64) & 0xFF) as usize] ^ (c >> 8);
+    }
+    !c
+}
+
+pub fn crc64_xz(data: &[u8]) -> u64 {
+    crc64_xz_update(0, data)
+}
+
+/// SHA-256 (FIPS 180-4).
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    const K: [u32; 64] = [
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+        0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+        0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+        0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+        0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+        0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+        0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+        0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+        0xc67178f2,
+    ];
+    let mut h: [u32; 8] = [
+        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+        0x5be0cd19,
+    ];
+    let mut msg = data.to_vec();
+    msg.push(0x80);
+    while msg.len() % 64 != 56 {
+        msg.push(0);
+    }
+    msg.extend_from_slice(&((data.len() as u64) * 8).to_be_bytes());
+    for block in msg.chunks(64) {
+        let mut w = [0u32; 64];
+        for i in 0..16 {
+            w[i] = u32::from_be_bytes(block[i * 4..i * 4 + 4].try_into().unwrap());
+        }
+        for i in 16..64 {
+            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
+            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
+            w[i] = w[i - 16]
+                .wrapping_add(s0)
+                .wrapping_add(w[i - 7])
+                .wrapping_add(s1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = h;
+        for i in 0..64 {
+            let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
+            let ch = (e & f) ^ (!e & g);
+            let t1 = hh
+                .wrapping_add(s1)
+                .wrapping_add(ch)
+                .wrapping_add(K[i])
+                .wrapping_add(w[i]);
+            let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
+            let maj = (a & b) ^ (a & c) ^ (b & c);
+            let t2 = s0.wrapping_add(maj);
+            hh = g;
+            g = f;
+            f = e;
+            e = d.wrapping_add(t1);
+            d = c;
+            c = b;
+            b = a;
+            a = t1.wrapping_add(t2);
+        }
+        for (x, y) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
+            *x = x.wrapping_add(y);
+        }
+    }
+    let mut out = [0u8; 32];
+    for (i, x) in h.iter().enumerate() {
+        out[i * 4..i * 4 + 4].copy_from_slice(&x.to_be_bytes());
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
 // Self test against the specs' vectors
 // ---------------------------------------------------------------------------------------------
 
@@ -1136,4 +1246,30 @@ pub fn selftest() {
     assert_eq!(crc32_ieee_update(0, b"123456789"), 0xCBF4_3926);
     assert_eq!(base64_std(b"\x05"), "BQ==");
     assert_eq!(base64_std(b"foobar"), "Zm9vYmFy");
+    // format-specs/br.md §6.1: CRC-64/XZ check values.
+    assert_eq!(crc64_xz(b"123456789"), 0x995D_C9BB_DF19_39FA);
+    assert_eq!(crc64_xz(b"hello world!"), 0x8483_C0FA_3260_7D61);
+    assert_eq!(
+        crc64_xz_update(crc64_xz(b"1234"), b"56789"),
+        0x995D_C9BB_DF19_39FA
+    );
+    assert_eq!(crc64_xz(b""), 0);
+    // FIPS 180-4 examples.
+    check(
+        "sha256 empty",
+        &sha256(b""),
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    );
+    check(
+        "sha256 abc",
+        &sha256(b"abc"),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    );
+    check(
+        "sha256 two blocks",
+        &sha256(b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+    );
+    // br.md §1.2/§8.1: the name hash of a file whose range starts at "test".
+    assert!(hex::encode(sha256(b"test")).starts_with("9f86d081"));
 }

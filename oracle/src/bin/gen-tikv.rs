@@ -27,6 +27,8 @@
 //!        cargo run -p rockrescue-oracle --bin gen-tikv -- --no-checksum [DIR]   (tikv-nochecksum)
 //!        cargo run -p rockrescue-oracle --bin gen-tikv -- --regions [DIR]       (tikv-regions, see
 //!        gen-tikv/regions.rs)
+//!        cargo run -p rockrescue-oracle --bin gen-tikv -- --br [DIR]            (br, BR backups of
+//!        this history, see gen-tikv/br.rs)
 // 3.14, 3.14159 and the like are test values, not approximations of π.
 #![allow(clippy::approx_constant)]
 
@@ -41,12 +43,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+#[path = "gen-tikv/br.rs"]
+mod br;
 #[path = "gen-tikv/regions.rs"]
 mod regions;
 
 /// 2026-01-01T00:00:00Z in Unix milliseconds: the physical part of the first TSO.
 const BASE_MS: u64 = 1_767_225_600_000;
 const STORES: [&str; 3] = ["store1", "store2", "store3"];
+/// The cluster id in every store's StoreIdent (and of the BR backups of `--br`).
+const TIKV_CLUSTER_ID: u64 = 6_917_529_027_641_081_856;
 const CFS: [&str; 4] = ["default", "write", "lock", "raft"];
 
 // FieldType flags (TiDB `mysql` package).
@@ -241,6 +247,13 @@ fn main() {
         tg::selftest();
         selftest_local();
         regions::main(args.get(1).map(PathBuf::from));
+        return;
+    }
+    // `gen-tikv --br [DIR]`: corpus/br, BR full backups of this history at T3 (br.rs).
+    if args.first().map(String::as_str) == Some("--br") {
+        tg::selftest();
+        selftest_local();
+        br::main(args.get(1).map(PathBuf::from));
         return;
     }
     // `gen-tikv --no-checksum DIR`: only store3, written with checksum type none, into DIR/store3
@@ -2618,7 +2631,7 @@ fn regions() -> Vec<(u64, Vec<u8>, Vec<u8>)> {
 fn local_keys(si: usize) -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
     let mut out = Vec::new();
     let mut ident = Vec::new();
-    tg::pb_varint(&mut ident, 1, 6_917_529_027_641_081_856); // cluster_id
+    tg::pb_varint(&mut ident, 1, TIKV_CLUSTER_ID);
     tg::pb_varint(&mut ident, 2, si as u64 + 1); // store_id
     out.push(("default", vec![0x01, 0x01], ident));
     for (id, start, end) in regions() {
