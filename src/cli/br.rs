@@ -229,7 +229,20 @@ fn verify(a: &VerifyArgs) -> i32 {
 fn write_table_checksums(o: &mut impl Write, tables: &[TableChecksum]) -> io::Result<()> {
     let (mut same, mut none) = (0, 0);
     let (mut data_same, mut data_differs) = (0, 0);
+    let mut unverifiable = 0;
     for t in tables {
+        if !t.bad_files.is_empty() {
+            unverifiable += 1;
+            writeln!(
+                o,
+                "TABLE       {}.{}: its data cannot be checked against BR's checksum: {} of its \
+                 files failed the audit ({})",
+                t.db,
+                t.table,
+                t.bad_files.len(),
+                t.bad_files.join(", ")
+            )?;
+        }
         match t
             .recomputed
             .as_ref()
@@ -281,11 +294,11 @@ fn write_table_checksums(o: &mut impl Write, tables: &[TableChecksum]) -> io::Re
             tables.len(),
             tables.len() - same - none
         )?;
-        if data_same + data_differs > 0 {
+        if data_same + data_differs + unverifiable > 0 {
             writeln!(
                 o,
                 "{} tables recomputed from their data: {data_same} equal to BR's checksum, \
-                 {data_differs} not",
+                 {data_differs} not; {unverifiable} with damaged or missing files",
                 data_same + data_differs
             )?;
         }
@@ -391,9 +404,15 @@ fn write_verify(
         }
         if let Some(t) = &f.table {
             for (j, d) in t.damaged.iter().enumerate() {
-                let lost = k
-                    .and_then(|k| k.lost.get(j).cloned().flatten())
-                    .map_or(String::new(), |l| format!("; keys lost: {l}"));
+                let lost =
+                    k.and_then(|k| k.lost.get(j).cloned().flatten())
+                        .map_or(String::new(), |l| {
+                            if l == "? .. ?" {
+                                "; keys lost: any of the file's range".to_string()
+                            } else {
+                                format!("; keys lost: {l}")
+                            }
+                        });
                 writeln!(
                     o,
                     "            bytes {}..{} ({}): {}{lost}",

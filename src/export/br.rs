@@ -202,6 +202,7 @@ pub fn export_txn(
                     let mut r =
                         FileReport::unreadable(&path, &crate::error::Error::io_at(&path, 0, e));
                     r.column_family = Some(cf.to_string());
+                    bound_lost_keys(&mut r, f);
                     report.tables.push(r);
                     continue;
                 }
@@ -229,6 +230,7 @@ pub fn export_txn(
                 r.changed_while_read(&e);
             }
             r.column_family = Some(cf.to_string());
+            bound_lost_keys(&mut r, f);
             report.tables.push(r);
         }
         if out_of_order > 0 {
@@ -280,4 +282,34 @@ pub fn export_txn(
         ));
     }
     Ok((rep, stores))
+}
+
+/// A data file's lost keys lie in its recorded range (br.md §5.3): damaged regions whose report
+/// leaves a bound open (no readable neighbour block), or names none (a missing or unreadable file),
+/// get the file's start and end key, as data keys (`z` + memcomparable), so the report maps them
+/// to the file's table only.
+fn bound_lost_keys(r: &mut FileReport, f: &crate::br::meta::File) {
+    let data_key = |raw: &[u8]| {
+        let mut k = b"z".to_vec();
+        k.extend_from_slice(&crate::tikv::codec::encode_bytes(raw));
+        hex::encode(k)
+    };
+    let from = data_key(&f.start_key);
+    let to = (!f.end_key.is_empty()).then(|| data_key(&f.end_key));
+    for d in &mut r.damaged {
+        if !matches!(d.kind.as_str(), "data" | "unknown" | "file") {
+            continue;
+        }
+        let l = d.lost_keys.get_or_insert(crate::sst::verify::LostKeys {
+            from: None,
+            to: None,
+            exact: false,
+        });
+        if l.from.is_none() {
+            l.from = Some(from.clone());
+        }
+        if l.to.is_none() {
+            l.to = to.clone();
+        }
+    }
 }

@@ -132,6 +132,10 @@ pub struct TableChecksum {
     /// the data, not only the metadata, adds up to `ADMIN CHECKSUM TABLE` at backup time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recomputed: Option<Recomputed>,
+    /// The table's data files the audit could not read whole (damaged blocks, missing or
+    /// unreadable; names): the table's data cannot be recomputed while any is listed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bad_files: Vec<String>,
 }
 
 /// A table's checksum recomputed from its files.
@@ -176,6 +180,7 @@ pub fn table_checksums(
             recorded_bytes: t.total_bytes,
             matches: None,
             recomputed: None,
+            bad_files: Vec::new(),
         });
         rec.push((0, 0, 0, check.is_some()));
     }
@@ -193,6 +198,13 @@ pub fn table_checksums(
                 t.files_crc64xor ^= f.crc64xor;
                 t.files_kvs += f.total_kvs;
                 t.files_bytes += f.total_bytes;
+                // A file whose entries were not all read (damaged, missing, unreadable); one that
+                // only disagrees with the backupmeta still recomputes exactly.
+                if let Some(c) = check.and_then(|c| c.files.get(fi)) {
+                    if c.table.as_ref().is_none_or(|t| !t.file.status.is_clean()) {
+                        t.bad_files.push(c.name.clone());
+                    }
+                }
                 let r = &mut rec[i];
                 match check.and_then(|c| c.files.get(fi)) {
                     Some(c) if c.kvs_compared => {
