@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+use rockrescue::export::plan::read_cluster;
 use rockrescue::export::regions::{Bound, RegionsReport};
-use rockrescue::tikv::region::{check_stores, plan, read_stores_meta};
 
 use super::{EXIT_DAMAGE, EXIT_ERROR, EXIT_OK};
 
@@ -66,25 +66,21 @@ fn regions(a: &RegionsArgs) -> i32 {
         eprintln!("rockrescue: {e}");
         return EXIT_ERROR;
     }
-    let metas = read_stores_meta(&a.datadirs, &tmp);
-    let _ = std::fs::remove_dir_all(&tmp);
-    let metas = match metas {
-        Ok(m) => m,
+    // Region metadata and TiDB's schema keys only (the schema names the tables of lost ranges).
+    let c = match read_cluster(&a.datadirs, &tmp, a.force) {
+        Ok(c) => c,
         Err(e) => {
             eprintln!("rockrescue: {e}");
             return EXIT_ERROR;
         }
     };
-    if let Err(m) = check_stores(&metas, a.force) {
-        eprintln!("rockrescue: {m}");
-        return EXIT_ERROR;
-    }
+    let metas = &c.stores;
     let without: Vec<&str> = metas
         .iter()
         .filter(|m| !m.has_regions())
         .map(|m| m.path.as_str())
         .collect();
-    let rep = RegionsReport::new(&metas, &plan(&metas));
+    let rep = RegionsReport::new(metas, &c.plan).with_tables(&c.lost);
     let mut o = BufWriter::new(io::stdout().lock());
     let r = if a.json {
         writeln!(
@@ -222,6 +218,28 @@ fn human(o: &mut impl Write, rep: &RegionsReport, without: &[&str]) -> io::Resul
                 )),
                 None => {}
             }
+            if !l.tables.is_empty() {
+                what = l
+                    .tables
+                    .iter()
+                    .map(|t| {
+                        let part = if t.physical_id != t.table_id {
+                            format!(" partition {}", t.physical_id)
+                        } else {
+                            String::new()
+                        };
+                        format!(
+                            "{}.{} (id {}{part}, handles {}..{})",
+                            t.db,
+                            t.table,
+                            t.table_id,
+                            t.handles_from.as_deref().unwrap_or("start"),
+                            t.handles_to.as_deref().unwrap_or("end")
+                        )
+                    })
+                    .chain(l.meta.then(|| "TiDB meta keys (schema)".to_string()))
+                    .collect();
+            }
             writeln!(
                 o,
                 "  {}  encoded [{}, {}): {}",
@@ -235,10 +253,6 @@ fn human(o: &mut impl Write, rep: &RegionsReport, without: &[&str]) -> io::Resul
                 }
             )?;
         }
-        writeln!(
-            o,
-            "(`rockrescue tidb export` names the tables by their schema in report.json)"
-        )?;
     }
     Ok(())
 }

@@ -208,7 +208,29 @@ pub fn make_plan(datadirs: &[PathBuf], tmp: &Path, opts: &PlanOptions) -> io::Re
     r
 }
 
-fn plan_in(datadirs: &[PathBuf], tmp: &Path, opts: &PlanOptions) -> io::Result<ExportPlan> {
+/// What reading a cluster's metadata gives: every store's region metadata, the region plan, TiDB's
+/// schema keys as the plan chooses them, and the lost key ranges mapped to the schema's tables.
+#[derive(Clone, Debug)]
+pub struct ClusterMeta {
+    pub stores: Vec<region::StoreMeta>,
+    pub plan: RegionPlan,
+    pub lost: Vec<LostRange>,
+    pub meta: Vec<PlanKey>,
+}
+
+/// Read the region metadata and TiDB's schema (only those keys) of every store and choose the
+/// replicas (tikv.md §13). Stores without region metadata are kept (with none); stores of other
+/// clusters are refused unless `force`. `tmp` is created and removed.
+pub fn read_cluster(datadirs: &[PathBuf], tmp: &Path, force: bool) -> io::Result<ClusterMeta> {
+    crate::io::ensure_outside_inputs("temporary directory", tmp, datadirs)?;
+    let _ = std::fs::remove_dir_all(tmp);
+    std::fs::create_dir_all(tmp)?;
+    let r = read_cluster_in(datadirs, tmp, force);
+    let _ = std::fs::remove_dir_all(tmp);
+    r
+}
+
+fn read_cluster_in(datadirs: &[PathBuf], tmp: &Path, force: bool) -> io::Result<ClusterMeta> {
     // Local keys (region metadata) and TiDB's meta keys (`z` + mc("m...")), nothing else.
     let salvage = DbSalvageOptions {
         filter: Some(KeyFilter {
@@ -223,23 +245,8 @@ fn plan_in(datadirs: &[PathBuf], tmp: &Path, opts: &PlanOptions) -> io::Result<E
     };
     let stores = salvage_stores(datadirs, tmp, &salvage)?;
     let metas: Vec<region::StoreMeta> = stores.iter().map(|s| s.meta.clone()).collect();
-    region::check_stores(&metas, opts.force)
+    region::check_stores(&metas, force)
         .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?;
-    let without: Vec<&str> = metas
-        .iter()
-        .filter(|m| !m.has_regions() || m.store_id.is_none())
-        .map(|m| m.path.as_str())
-        .collect();
-    if !without.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "an export plan needs every store's region metadata and StoreIdent; missing in {} \
-                 (export such stores on one machine with `tidb export --merge keys`)",
-                without.join(", ")
-            ),
-        ));
-    }
     let plan = region::plan(&metas);
     let mut merged = MergedStores::open(tmp, stores.len())?;
     merged.use_regions(RegionFilter {
@@ -255,6 +262,33 @@ fn plan_in(datadirs: &[PathBuf], tmp: &Path, opts: &PlanOptions) -> io::Result<E
         }
     }
     let catalog = builder.build();
+    Ok(ClusterMeta {
+        lost: lost_ranges(&plan, &catalog),
+        stores: metas,
+        plan,
+        meta,
+    })
+}
+
+fn plan_in(datadirs: &[PathBuf], tmp: &Path, opts: &PlanOptions) -> io::Result<ExportPlan> {
+    let c = read_cluster_in(datadirs, tmp, opts.force)?;
+    let without: Vec<&str> = c
+        .stores
+        .iter()
+        .filter(|m| !m.has_regions() || m.store_id.is_none())
+        .map(|m| m.path.as_str())
+        .collect();
+    if !without.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "an export plan needs every store's region metadata and StoreIdent; missing in {} \
+                 (export such stores on one machine with `tidb export --merge keys`)",
+                without.join(", ")
+            ),
+        ));
+    }
+    let (metas, plan, meta) = (&c.stores, &c.plan, c.meta.clone());
     let id = |i: usize| metas[i].store_id.unwrap_or(0);
     Ok(ExportPlan {
         version: PLAN_VERSION,
@@ -277,7 +311,7 @@ fn plan_in(datadirs: &[PathBuf], tmp: &Path, opts: &PlanOptions) -> io::Result<E
                 suspect: false,
             })
             .collect(),
-        lost: lost_ranges(&plan, &catalog),
+        lost: c.lost.clone(),
         meta,
     })
 }

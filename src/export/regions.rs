@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::tidb::{AffectedTable, LostRange};
 use crate::tidb::key::{describe_bound, table_id_span};
 use crate::tikv::codec::decode_bytes_lenient;
 use crate::tikv::region::{Epoch, Peer, PeerState, RegionPlan, StoreMeta};
@@ -98,6 +99,8 @@ pub struct LostLine {
     pub table_ids: Option<(i64, i64)>,
     /// It covers meta keys (TiDB's schema).
     pub meta: bool,
+    /// The tables (and partitions) it touches, by the schema the stores hold, with handle bounds.
+    pub tables: Vec<AffectedTable>,
 }
 
 /// The whole report.
@@ -182,6 +185,7 @@ impl RegionsReport {
                         table_ids: table_id_span(from.as_deref(), to.as_deref()),
                         meta: from.as_deref().is_none_or(|f| f < b"t".as_slice())
                             && to.as_deref().is_none_or(|t| t > b"m".as_slice()),
+                        tables: Vec::new(),
                     }
                 })
                 .collect(),
@@ -192,6 +196,15 @@ impl RegionsReport {
                 .map(|c| c.region_id)
                 .collect(),
         }
+    }
+
+    /// Name the tables of the lost ranges (`lost`: the same gaps, in the same order, mapped to a
+    /// schema).
+    pub fn with_tables(mut self, lost: &[LostRange]) -> RegionsReport {
+        for (l, t) in self.lost.iter_mut().zip(lost) {
+            l.tables = t.tables.clone();
+        }
+        self
     }
 
     /// Whether anything is missing or in doubt (exit code 1).
