@@ -143,6 +143,19 @@ fn damaged_tables_and_wal_lose_nothing_silently() {
             }),
         ));
     }
+    // A table that cannot be opened at all (here a directory in its place): its keys lie in its
+    // MANIFEST range, where every key must be suspect or bounded by the report.
+    for s in &ssts {
+        let name = s.file_name().unwrap().to_owned();
+        plants.push((
+            format!("{} unreadable", name.to_string_lossy()),
+            Box::new(move |d: &Path| {
+                let p = d.join(&name);
+                std::fs::remove_file(&p).unwrap();
+                std::fs::create_dir(&p).unwrap();
+            }),
+        ));
+    }
     plants.push((
         "bit flip in the WAL".into(),
         Box::new(|d: &Path| {
