@@ -496,3 +496,34 @@ fn lost_range_deletion_block_with_manifest_bounds_the_suspects() {
     );
     assert!(salvaged(out.path(), "default").values().all(|v| !v.1));
 }
+
+/// The progress hook: the bytes reported read add up to what `bytes_to_read` promised (so a bar
+/// ends at 100 %), and the keys reported written to the keys of the final state.
+#[test]
+fn progress_adds_up() {
+    use rockrescue::lsm::salvage::{bytes_to_read, ProgressHook, SalvageProgress};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    let d = copy_db();
+    let read = Arc::new(AtomicU64::new(0));
+    let keys = Arc::new(AtomicU64::new(0));
+    let (r, k) = (read.clone(), keys.clone());
+    let opts = DbSalvageOptions {
+        progress: Some(ProgressHook(Arc::new(move |p| match p {
+            SalvageProgress::Read(n) => {
+                r.fetch_add(n, Ordering::Relaxed);
+            }
+            SalvageProgress::Keys(n) => {
+                k.fetch_add(n, Ordering::Relaxed);
+            }
+        }))),
+        ..DbSalvageOptions::default()
+    };
+    let out = tempfile::tempdir().unwrap();
+    let rep = salvage_db(d.path(), out.path(), &opts).unwrap();
+    let total = bytes_to_read(d.path());
+    assert!(total > 0);
+    assert_eq!(read.load(Ordering::Relaxed), total);
+    let written: u64 = rep.column_families.iter().map(|c| c.keys).sum();
+    assert_eq!(keys.load(Ordering::Relaxed), written);
+}

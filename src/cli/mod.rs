@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod br;
 mod check;
 mod manifest;
+mod progress;
 mod salvage;
 mod sst;
 mod tidb;

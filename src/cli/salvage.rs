@@ -81,6 +81,12 @@ pub fn run(a: &SalvageArgs) -> i32 {
         include_orphans: a.include_orphans,
         tmp_dir: a.tmp_dir.clone(),
         filter: None,
+        progress: None,
+    };
+    let bar = super::progress::salvage_bar(&[a.dir.as_path()]);
+    let opts = DbSalvageOptions {
+        progress: bar.as_ref().map(|b| b.hook()),
+        ..opts
     };
     if let Some(new_db) = &a.to_rocksdb {
         if let Err(e) = rockrescue::io::ensure_outside_inputs("new database", new_db, &[&a.dir]) {
@@ -88,7 +94,11 @@ pub fn run(a: &SalvageArgs) -> i32 {
             return EXIT_ERROR;
         }
     }
-    let rep = match salvage_db(&a.dir, &a.out, &opts) {
+    let rep = salvage_db(&a.dir, &a.out, &opts);
+    if let Some(b) = bar {
+        b.finish();
+    }
+    let rep = match rep {
         Ok(r) => r,
         Err(e) => {
             eprintln!("rockrescue: {e}");

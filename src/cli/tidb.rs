@@ -296,23 +296,24 @@ fn go(
     opts: &TidbExportOptions,
     progress: bool,
 ) -> Result<(TidbExportReport, Vec<rockrescue::tikv::store::StoreOutcome>), i32> {
-    let bar = spinner(progress);
+    let kv: Vec<PathBuf> = dirs
+        .iter()
+        .map(|d| rockrescue::tikv::store::kv_dir(d))
+        .collect();
+    let kv_refs: Vec<&Path> = kv.iter().map(PathBuf::as_path).collect();
+    let bar = progress
+        .then(|| super::progress::salvage_bar(&kv_refs))
+        .flatten();
+    let mut opts = opts.clone();
+    opts.salvage.progress = bar.as_ref().map(|b| b.hook());
     let cb = |p: Progress| {
-        if let Some(b) = &bar {
-            match p {
-                Progress::Salvaging => b.set_message(format!(
-                    "reading {} store(s): tables, WALs, blob files",
-                    dirs.len()
-                )),
-                Progress::Rows { keys, rows } => {
-                    b.set_message(format!("{keys} keys merged, {rows} rows"))
-                }
-            }
+        if let (Some(b), Progress::Rows { keys, rows }) = (&bar, p) {
+            b.rows(keys, rows);
         }
     };
-    let r = export(dirs, out, &tmp_dir(tmp.or(out)), opts, &cb);
+    let r = export(dirs, out, &tmp_dir(tmp.or(out)), &opts, &cb);
     if let Some(b) = bar {
-        b.finish_and_clear();
+        b.finish();
     }
     r.map_err(|e| {
         eprintln!("rockrescue: {e}");

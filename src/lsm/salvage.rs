@@ -200,6 +200,53 @@ pub struct DbSalvageOptions {
     pub tmp_dir: Option<std::path::PathBuf>,
     /// Read only part of the database (e.g. TiKV's region metadata); `None` reads everything.
     pub filter: Option<KeyFilter>,
+    /// Told how far the salvage is (from any thread).
+    pub progress: Option<ProgressHook>,
+}
+
+/// How far a whole-database salvage is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SalvageProgress {
+    /// This many more bytes of table, WAL or skipped files are behind us (all of them add up to
+    /// the sizes of the directory's numbered `.sst`, `.ldb` and `.log` files).
+    Read(u64),
+    /// This many more keys of the final state were written.
+    Keys(u64),
+}
+
+/// A progress callback, shareable between threads.
+#[derive(Clone)]
+pub struct ProgressHook(pub std::sync::Arc<dyn Fn(SalvageProgress) + Send + Sync>);
+
+impl std::fmt::Debug for ProgressHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressHook")
+    }
+}
+
+impl ProgressHook {
+    fn tell(h: &Option<ProgressHook>, p: SalvageProgress) {
+        if let Some(h) = h {
+            (h.0)(p);
+        }
+    }
+}
+
+/// The bytes [`SalvageProgress::Read`] adds up to for directory `dir`.
+pub fn bytes_to_read(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| {
+                    let n = e.file_name().to_string_lossy().into_owned();
+                    super::numbered(&n).is_some_and(|(_, x)| matches!(x, "sst" | "ldb" | "log"))
+                })
+                .filter_map(|e| e.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 impl Default for DbSalvageOptions {
@@ -210,6 +257,7 @@ impl Default for DbSalvageOptions {
             include_orphans: false,
             tmp_dir: None,
             filter: None,
+            progress: None,
         }
     }
 }
@@ -413,7 +461,14 @@ pub fn salvage_db_visit(
     // MANIFEST's last edit (a flush or compaction whose edit never reached it), so nothing the
     // MANIFEST says can have made it obsolete (format-specs/manifest.md §5.6, step 7).
     let next_file = version.as_ref().map_or(u64::MAX, |v| v.next_file_number);
+    let file_len = |p: &Path| {
+        std::fs::metadata(p)
+            .ok()
+            .filter(|m| m.is_file())
+            .map_or(0, |m| m.len())
+    };
     for (n, _, path) in files.iter().filter(|(_, e, _)| e == "sst" || e == "ldb") {
+        ProgressHook::tell(&opts.progress, SalvageProgress::Read(file_len(path)));
         let listed = live.get(n).map(|l| l.0);
         let meta = live.get(n).map(|l| l.1);
         if let Some(f) = &opts.filter {
@@ -543,7 +598,11 @@ pub fn salvage_db_visit(
     }
     // WALs.
     let mut wal_suspect_below: BTreeMap<u32, u64> = BTreeMap::new();
+    for (_, _, path) in files.iter().filter(|(n, e, _)| e == "log" && *n < min_log) {
+        ProgressHook::tell(&opts.progress, SalvageProgress::Read(file_len(path)));
+    }
     for (_, _, path) in files.iter().filter(|(n, e, _)| e == "log" && *n >= min_log) {
+        ProgressHook::tell(&opts.progress, SalvageProgress::Read(file_len(path)));
         let src = match Source::open(path) {
             Ok(s) => s,
             Err(_) => continue,
@@ -667,7 +726,9 @@ pub fn salvage_db_visit(
         let operator = operators.get(&outcome.name).cloned();
         let mut tombs = r.tombstones.clone();
         tombs.sort();
+        let mut unreported = 0u64;
         merge_runs(&r.files, |versions| {
+            let before = outcome.keys;
             resolve(
                 versions,
                 operator.as_ref(),
@@ -677,8 +738,15 @@ pub fn salvage_db_visit(
                 suspect_below,
                 sink,
                 &mut outcome,
-            )
+            )?;
+            unreported += outcome.keys - before;
+            if unreported >= 1 << 16 {
+                ProgressHook::tell(&opts.progress, SalvageProgress::Keys(unreported));
+                unreported = 0;
+            }
+            Ok(())
         })?;
+        ProgressHook::tell(&opts.progress, SalvageProgress::Keys(unreported));
         sink.end_cf()?;
         for f in &r.files {
             let _ = std::fs::remove_file(f);
