@@ -38,6 +38,8 @@ fn run_merge(
         format,
         include_dropped,
         merge,
+        // The generators' expectations hold every table, system ones (mysql.tidb) included.
+        include_system: true,
         ..TidbExportOptions::default()
     };
     let (rep, _) = export(
@@ -680,6 +682,7 @@ fn regions_fixture_plan_and_per_node_exports() {
         let out = tempfile::tempdir().unwrap();
         let opts = TidbExportOptions {
             plan: Some(plan.clone()),
+            include_system: true,
             ..TidbExportOptions::default()
         };
         let (rep, _) = export(
@@ -731,4 +734,45 @@ fn regions_fixture_gc_safe_point() {
             "read ts {read_ts}"
         );
     }
+}
+
+/// TiDB's system databases are not exported by default (as Dumpling): loading TiDB's `mysql`
+/// tables into MySQL would overwrite the server's own. `--include-system` or `--db mysql` exports
+/// them.
+#[test]
+fn system_databases_are_skipped_unless_asked_for() {
+    let dirs = regions_stores();
+    let out = tempfile::tempdir().unwrap();
+    let (rep, _) = export(
+        &dirs,
+        Some(out.path()),
+        &out.path().join(".tmp"),
+        &TidbExportOptions::default(),
+        &|_| {},
+    )
+    .unwrap();
+    assert!(rep.tables.iter().all(|t| t.db != "mysql"));
+    assert!(!out.path().join("mysql.tidb.000000000.csv").exists());
+    assert!(rep
+        .notes
+        .iter()
+        .any(|n| n.contains("system database(s) mysql")));
+    assert!(rep.databases.iter().any(|d| d.name == "mysql" && d.system));
+    // The GC safe point is still read from it.
+    assert!(rep.gc_safe_point.is_some());
+    let out = tempfile::tempdir().unwrap();
+    let opts = TidbExportOptions {
+        db: Some("mysql".into()),
+        ..TidbExportOptions::default()
+    };
+    let (rep, _) = export(
+        &dirs,
+        Some(out.path()),
+        &out.path().join(".tmp"),
+        &opts,
+        &|_| {},
+    )
+    .unwrap();
+    assert_eq!(rep.tables.len(), 1);
+    assert_eq!(rep.tables[0].rows, 6);
 }

@@ -104,6 +104,9 @@ tikv regions` shows the whole plan). --merge keys takes, for every key, the\n\
 newest commit in any store (the only choice for stores without region\n\
 metadata, e.g. directories of loose SSTs); the report lists versions found in\n\
 only some stores and same-ts conflicts (the first DATADIR's value is used).\n\n\
+TiDB's system databases (mysql, sys, INFORMATION_SCHEMA, ...) are skipped, as\n\
+Dumpling skips them: loading TiDB's mysql tables into MySQL would overwrite the\n\
+server's own. --include-system (or --db mysql) exports them.\n\n\
 Neither OUT nor --tmp-dir may lie inside a DATADIR (or contain one): nothing is\n\
 written onto the input.\n\n\
 Exit codes: 0 = clean, 1 = damage or data loss found, 2 = usage or I/O error.\n\n\
@@ -156,6 +159,9 @@ pub struct ListArgs {
     /// Also list dropped and truncated tables.
     #[arg(long)]
     include_dropped: bool,
+    /// Also list the tables of TiDB's system databases.
+    #[arg(long)]
+    include_system: bool,
     /// Read timestamp (TSO); default: the newest commit of every key.
     #[arg(long)]
     read_ts: Option<u64>,
@@ -217,6 +223,10 @@ pub struct TableExportArgs {
     /// Print the report as JSON instead of the summary.
     #[arg(long)]
     json: bool,
+    /// Also export TiDB's system databases (mysql, sys, INFORMATION_SCHEMA, ...), skipped by
+    /// default as Dumpling skips them.
+    #[arg(long)]
+    include_system: bool,
 }
 
 impl TableExportArgs {
@@ -231,6 +241,7 @@ impl TableExportArgs {
             table: self.table.clone(),
             file_size: self.file_size_mb << 20,
             portable_collations: self.portable_collations,
+            include_system: self.include_system,
             ..TidbExportOptions::default()
         }
     }
@@ -329,6 +340,7 @@ fn list(a: &ListArgs, tables: bool) -> i32 {
         db: a.db.clone(),
         read_ts: a.read_ts.unwrap_or(u64::MAX),
         include_dropped: a.include_dropped,
+        include_system: a.include_system,
         merge: a.merge.mode(),
         force: a.merge.force,
         ..TidbExportOptions::default()
@@ -395,7 +407,13 @@ fn list(a: &ListArgs, tables: bool) -> i32 {
                 d.name,
                 d.id,
                 d.tables,
-                if d.dropped { "  (dropped)" } else { "" }
+                if d.dropped {
+                    "  (dropped)"
+                } else if d.system {
+                    "  (system: exported only with --include-system)"
+                } else {
+                    ""
+                }
             );
         }
     }

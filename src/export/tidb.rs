@@ -66,6 +66,9 @@ pub struct TidbExportOptions {
     pub read_ts: u64,
     /// Also export dropped and truncated tables (under `OUT/dropped/`).
     pub include_dropped: bool,
+    /// Also export TiDB's system databases ([`SYSTEM_DATABASES`]), which are skipped by default as
+    /// Dumpling skips them (a `--db` naming one exports it too).
+    pub include_system: bool,
     /// Start a new data file after this many bytes (0: one file per table).
     pub file_size: u64,
     /// Rows per INSERT statement at most (SQL).
@@ -91,6 +94,7 @@ impl Default for TidbExportOptions {
             table: None,
             read_ts: u64::MAX,
             include_dropped: false,
+            include_system: false,
             file_size: 0,
             insert_rows: 1000,
             portable_collations: false,
@@ -319,6 +323,9 @@ pub struct DbOutcome {
     pub name: String,
     pub dropped: bool,
     pub tables: usize,
+    /// A TiDB system database (not exported unless asked for).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub system: bool,
 }
 
 /// Keys by kind.
@@ -785,11 +792,27 @@ struct Target {
     last_physical: i64,
 }
 
+/// TiDB's system databases, which Dumpling's default filter leaves out: loading TiDB's `mysql`
+/// tables into MySQL or MariaDB would overwrite that server's own (`mysql.user`, ...).
+pub const SYSTEM_DATABASES: [&str; 6] = [
+    "mysql",
+    "sys",
+    "INFORMATION_SCHEMA",
+    "PERFORMANCE_SCHEMA",
+    "METRICS_SCHEMA",
+    "INSPECTION_SCHEMA",
+];
+
+/// Whether `db` is one of [`SYSTEM_DATABASES`].
+pub fn is_system_db(db: &str) -> bool {
+    SYSTEM_DATABASES.iter().any(|s| s.eq_ignore_ascii_case(db))
+}
+
 fn wanted(t: &CatalogTable, opts: &TidbExportOptions) -> bool {
-    let db_ok = opts
-        .db
-        .as_ref()
-        .is_none_or(|d| d.eq_ignore_ascii_case(&t.db_name));
+    let db_ok = match &opts.db {
+        Some(d) => d.eq_ignore_ascii_case(&t.db_name),
+        None => opts.include_system || !is_system_db(&t.db_name),
+    };
     let t_ok = opts
         .table
         .as_ref()
@@ -1246,6 +1269,7 @@ pub(crate) fn export_spooled(
     for (id, (d, dropped)) in &catalog.databases {
         rep.databases.push(DbOutcome {
             id: *id,
+            system: is_system_db(&d.db_name.original),
             name: d.db_name.original.clone(),
             dropped: *dropped,
             tables: catalog
@@ -1254,6 +1278,19 @@ pub(crate) fn export_spooled(
                 .filter(|t| t.db_id == *id && t.status == TableStatus::Live)
                 .count(),
         });
+    }
+    let skipped: Vec<&str> = rep
+        .databases
+        .iter()
+        .filter(|d| d.system && d.tables > 0 && opts.db.is_none() && !opts.include_system)
+        .map(|d| d.name.as_str())
+        .collect();
+    if !skipped.is_empty() {
+        rep.notes.push(format!(
+            "system database(s) {} not exported, as Dumpling does (loading TiDB's system tables into \
+             MySQL would overwrite its own); --include-system or --db exports them",
+            skipped.join(", ")
+        ));
     }
     for s in &rep.stores {
         if s.write_keys == 0 {
