@@ -53,6 +53,28 @@ fn run_merge(
     (out, rep)
 }
 
+/// One node's share of an export plan (`tidb export --plan`), system databases included.
+fn node_export(
+    d: &Path,
+    plan: &rockrescue::export::plan::ExportPlan,
+) -> (tempfile::TempDir, TidbExportReport) {
+    let out = tempfile::tempdir().unwrap();
+    let opts = TidbExportOptions {
+        plan: Some(plan.clone()),
+        include_system: true,
+        ..TidbExportOptions::default()
+    };
+    let (rep, _) = export(
+        &[d.to_path_buf()],
+        Some(out.path()),
+        &out.path().join(".tmp"),
+        &opts,
+        &|_| {},
+    )
+    .unwrap();
+    (out, rep)
+}
+
 fn check(scenario: &str, dirs: &[PathBuf], merge: Option<MergeMode>) {
     let want = expected_dir(scenario);
     for format in [TidbFormat::Csv, TidbFormat::Sql, TidbFormat::Jsonl] {
@@ -361,19 +383,7 @@ fn plan_and_per_node_exports_equal_one_machine() {
     let mut union: BTreeMap<String, Vec<Vec<Cell>>> = BTreeMap::new();
     let mut per_node_rows = Vec::new();
     for d in &dirs {
-        let out = tempfile::tempdir().unwrap();
-        let opts = TidbExportOptions {
-            plan: Some(plan.clone()),
-            ..TidbExportOptions::default()
-        };
-        let (rep, _) = export(
-            std::slice::from_ref(d),
-            Some(out.path()),
-            &out.path().join(".tmp"),
-            &opts,
-            &|_| {},
-        )
-        .unwrap();
+        let (out, rep) = node_export(d, &plan);
         per_node_rows.push(rep.tables.iter().map(|t| t.rows).sum::<u64>());
         for (name, t) in read_back(out.path(), &rep, TidbFormat::Csv, &want) {
             union.entry(name).or_default().extend(t.rows);
@@ -457,22 +467,7 @@ fn damage_in_the_authoritative_replica_is_filled_from_the_next_best() {
     );
 
     let plan = make_plan(&dirs, &tmp.path().join("t"), &PlanOptions::default()).unwrap();
-    let node = |d: &PathBuf, p: &rockrescue::export::plan::ExportPlan| {
-        let out = tempfile::tempdir().unwrap();
-        let opts = TidbExportOptions {
-            plan: Some(p.clone()),
-            ..TidbExportOptions::default()
-        };
-        let (rep, _) = export(
-            std::slice::from_ref(d),
-            Some(out.path()),
-            &out.path().join(".tmp"),
-            &opts,
-            &|_| {},
-        )
-        .unwrap();
-        rep
-    };
+    let node = |d: &PathBuf, p: &rockrescue::export::plan::ExportPlan| node_export(d, p).1;
     let rep3 = node(&s3, &plan);
     let refills = &rep3.regions.as_ref().unwrap().refill;
     assert!(!refills.is_empty());
@@ -679,20 +674,7 @@ fn regions_fixture_plan_and_per_node_exports() {
     assert_eq!(plan.lost.len(), 1);
     let mut union: BTreeMap<String, Vec<Vec<Cell>>> = BTreeMap::new();
     for d in &dirs {
-        let out = tempfile::tempdir().unwrap();
-        let opts = TidbExportOptions {
-            plan: Some(plan.clone()),
-            include_system: true,
-            ..TidbExportOptions::default()
-        };
-        let (rep, _) = export(
-            std::slice::from_ref(d),
-            Some(out.path()),
-            &out.path().join(".tmp"),
-            &opts,
-            &|_| {},
-        )
-        .unwrap();
+        let (out, rep) = node_export(d, &plan);
         assert!(rep.databases.iter().all(|d| d.name != "gone" || d.dropped));
         for (name, t) in read_back(out.path(), &rep, TidbFormat::Csv, &want) {
             union.entry(name).or_default().extend(t.rows);

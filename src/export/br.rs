@@ -292,24 +292,8 @@ fn bound_lost_keys(r: &mut FileReport, f: &crate::br::meta::File) {
     let data_key = |raw: &[u8]| {
         let mut k = b"z".to_vec();
         k.extend_from_slice(&crate::tikv::codec::encode_bytes(raw));
-        hex::encode(k)
+        k
     };
-    let from = data_key(&f.start_key);
     let to = (!f.end_key.is_empty()).then(|| data_key(&f.end_key));
-    for d in &mut r.damaged {
-        if !matches!(d.kind.as_str(), "data" | "unknown" | "file") {
-            continue;
-        }
-        let l = d.lost_keys.get_or_insert(crate::sst::verify::LostKeys {
-            from: None,
-            to: None,
-            exact: false,
-        });
-        if l.from.is_none() {
-            l.from = Some(from.clone());
-        }
-        if l.to.is_none() {
-            l.to = to.clone();
-        }
-    }
+    r.bound_lost_keys(Some(&data_key(&f.start_key)), to.as_deref());
 }

@@ -498,7 +498,7 @@ pub fn salvage_db_visit(
                 // there is in doubt (suspect), not silently older.
                 if let (Some(m), Some(cf)) = (meta, listed) {
                     let (lo, hi) = (user_key_of_hex(&m.smallest), user_key_of_hex(&m.largest));
-                    bound_lost_keys(&mut fr, lo.as_deref(), hi.as_deref());
+                    fr.bound_lost_keys(lo.as_deref(), hi.as_deref());
                     fr.column_family = names.get(&cf).cloned();
                     let r = runs.entry(cf).or_insert_with(|| new_runs(cf));
                     r.lost.push((lo, hi, u64::MAX));
@@ -574,7 +574,7 @@ pub fn salvage_db_visit(
         // the table's key range as the MANIFEST records it.
         if let Some(m) = meta {
             let (lo, hi) = (user_key_of_hex(&m.smallest), user_key_of_hex(&m.largest));
-            bound_lost_keys(&mut report, lo.as_deref(), hi.as_deref());
+            report.bound_lost_keys(lo.as_deref(), hi.as_deref());
         }
         for d in &report.damaged {
             if let Some(l) = &d.lost_keys {
@@ -756,27 +756,6 @@ pub fn salvage_db_visit(
     }
     let _ = std::fs::remove_dir_all(&tmp);
     Ok(rep)
-}
-
-/// Give damaged regions of a table that lost entries but could not bound them (no `lost_keys`,
-/// or an open end) the table's key range `[lo, hi]` (user keys; `None`: unknown).
-fn bound_lost_keys(r: &mut FileReport, lo: Option<&[u8]>, hi: Option<&[u8]>) {
-    for d in &mut r.damaged {
-        if !matches!(d.kind.as_str(), "data" | "unknown" | "file") {
-            continue;
-        }
-        let l = d.lost_keys.get_or_insert(crate::sst::verify::LostKeys {
-            from: None,
-            to: None,
-            exact: false,
-        });
-        if l.from.is_none() {
-            l.from = lo.map(hex::encode);
-        }
-        if l.to.is_none() {
-            l.to = hi.map(hex::encode);
-        }
-    }
 }
 
 /// The user key of a MANIFEST bound (an internal key in hex); `None` (an open end) when it does not

@@ -210,6 +210,28 @@ pub struct FileReport {
 }
 
 impl FileReport {
+    /// Give the damaged regions that lost entries without bounding them (no `lost_keys`, or an
+    /// open end: a carved stretch, an unreadable file) the bounds known from elsewhere: `[lo, hi]`,
+    /// user keys, `None` where unknown (format-specs/damage-report.md §5.3).
+    pub fn bound_lost_keys(&mut self, lo: Option<&[u8]>, hi: Option<&[u8]>) {
+        for d in &mut self.damaged {
+            if !matches!(d.kind.as_str(), "data" | "unknown" | "file") {
+                continue;
+            }
+            let l = d.lost_keys.get_or_insert(LostKeys {
+                from: None,
+                to: None,
+                exact: false,
+            });
+            if l.from.is_none() {
+                l.from = lo.map(hex::encode);
+            }
+            if l.to.is_none() {
+                l.to = hi.map(hex::encode);
+            }
+        }
+    }
+
     /// The report for a file that could not be read at all (open or map failed).
     pub fn unreadable(path: &Path, e: &Error) -> FileReport {
         FileReport {
