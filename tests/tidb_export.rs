@@ -559,7 +559,7 @@ fn regions_fixture_report() {
     let v = regions_json();
     let (_, rep) = run(&regions_stores(), TidbFormat::Csv, false);
     let r = rep.regions.as_ref().unwrap();
-    let store_ids: Vec<Option<u64>> = r.stores.iter().map(|s| s.store_id).collect();
+    let store_ids: Vec<Option<u64>> = r.stores.iter().map(|s| s.identity.store_id).collect();
     let want_ids: Vec<Option<u64>> = v["stores"]
         .as_array()
         .unwrap()
@@ -614,7 +614,7 @@ fn regions_fixture_plan_matches_the_generator() {
         .unwrap()
         .stores
         .iter()
-        .map(|s| s.replicas)
+        .map(|s| s.identity.regions)
         .collect();
     let quick: Vec<usize> = metas.iter().map(|m| m.replicas.len()).collect();
     assert_eq!(full, quick);

@@ -684,19 +684,20 @@ fn summary(o: &mut impl Write, rep: &TidbExportReport, out: &Path) -> io::Result
             r.regions, r.ranges, r.filled_records
         )?;
         for s in &r.stores {
+            let id = &s.identity;
             writeln!(
                 o,
                 "  [{}] store {} of cluster {}: {} replica(s), {} range(s) read; {} record(s) left \
                  to other replicas, {} stale leftover(s) ignored",
-                s.store,
-                opt(s.store_id),
-                opt(s.cluster_id),
-                s.replicas,
+                id.store,
+                opt(id.store_id),
+                opt(id.cluster_id),
+                id.regions,
                 s.ranges,
                 s.unused_records,
                 s.leftover_records
             )?;
-            for p in &s.problems {
+            for p in &id.problems {
                 writeln!(o, "      problem: {p}")?;
             }
         }

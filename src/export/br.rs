@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::tidb::{export_spooled, Progress, TidbExportOptions, TidbExportReport};
+use super::tidb::{export_spooled, prepare_dirs, Progress, TidbExportOptions, TidbExportReport};
 use crate::br::meta::{Backup, Crypter, DataFile};
 use crate::codec::hexfmt::push_hex;
 use crate::lsm::salvage::DbSalvageReport;
@@ -156,10 +156,6 @@ pub fn export_txn(
     opts: &TidbExportOptions,
     progress: &dyn Fn(Progress),
 ) -> io::Result<(TidbExportReport, Vec<StoreOutcome>)> {
-    if let Some(o) = out {
-        crate::io::ensure_outside_inputs("output directory", o, &[&b.dir])?;
-    }
-    crate::io::ensure_outside_inputs("temporary directory", tmp, &[&b.dir])?;
     if b.meta.is_raw_kv {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -176,11 +172,7 @@ pub fn export_txn(
             ),
         ));
     }
-    if let Some(o) = out {
-        std::fs::create_dir_all(o)?;
-    }
-    let _ = std::fs::remove_dir_all(tmp);
-    std::fs::create_dir_all(tmp)?;
+    prepare_dirs(out, tmp, &[&b.dir])?;
     progress(Progress::Salvaging);
     let dir = tmp.join("store-0");
     let mut report = DbSalvageReport {

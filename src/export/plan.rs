@@ -200,10 +200,17 @@ pub struct PlanOptions {
 /// Read the region metadata and TiDB's schema of every store in `datadirs` and decide which
 /// store exports which key range. Temporary files go under `tmp`.
 pub fn make_plan(datadirs: &[PathBuf], tmp: &Path, opts: &PlanOptions) -> io::Result<ExportPlan> {
-    crate::io::ensure_outside_inputs("temporary directory", tmp, datadirs)?;
-    let _ = std::fs::remove_dir_all(tmp);
-    std::fs::create_dir_all(tmp)?;
-    let r = plan_in(datadirs, tmp, opts);
+    in_fresh_tmp(datadirs, tmp, |tmp| plan_in(datadirs, tmp, opts))
+}
+
+/// Run `f` with `tmp` created empty (never on an input) and removed afterwards, whatever `f` gives.
+fn in_fresh_tmp<T>(
+    inputs: &[PathBuf],
+    tmp: &Path,
+    f: impl FnOnce(&Path) -> io::Result<T>,
+) -> io::Result<T> {
+    super::tidb::prepare_dirs(None, tmp, inputs)?;
+    let r = f(tmp);
     let _ = std::fs::remove_dir_all(tmp);
     r
 }
@@ -222,12 +229,7 @@ pub struct ClusterMeta {
 /// replicas (tikv.md §13). Stores without region metadata are kept (with none); stores of other
 /// clusters are refused unless `force`. `tmp` is created and removed.
 pub fn read_cluster(datadirs: &[PathBuf], tmp: &Path, force: bool) -> io::Result<ClusterMeta> {
-    crate::io::ensure_outside_inputs("temporary directory", tmp, datadirs)?;
-    let _ = std::fs::remove_dir_all(tmp);
-    std::fs::create_dir_all(tmp)?;
-    let r = read_cluster_in(datadirs, tmp, force);
-    let _ = std::fs::remove_dir_all(tmp);
-    r
+    in_fresh_tmp(datadirs, tmp, |tmp| read_cluster_in(datadirs, tmp, force))
 }
 
 fn read_cluster_in(datadirs: &[PathBuf], tmp: &Path, force: bool) -> io::Result<ClusterMeta> {

@@ -9,8 +9,9 @@ use crate::tidb::key::{describe_bound, table_id_span};
 use crate::tikv::codec::decode_bytes_lenient;
 use crate::tikv::region::{Epoch, Peer, PeerState, RegionPlan, StoreMeta};
 
-/// One store.
-#[derive(Clone, Debug, Serialize)]
+/// One store: which it is and the region metadata it holds (shared by `tikv regions` and the
+/// region part of `tidb export`'s report).
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct StoreLine {
     /// Index in the inputs.
     pub store: usize,
@@ -21,6 +22,20 @@ pub struct StoreLine {
     pub regions: usize,
     /// Region metadata that did not decode.
     pub problems: Vec<String>,
+}
+
+impl StoreLine {
+    /// Store `i` of the inputs, from its metadata.
+    pub fn of(i: usize, m: &StoreMeta) -> StoreLine {
+        StoreLine {
+            store: i,
+            path: m.path.clone(),
+            cluster_id: m.cluster_id,
+            store_id: m.store_id,
+            regions: m.replicas.len(),
+            problems: m.problems.clone(),
+        }
+    }
 }
 
 /// A region bound: the encoded key as TiKV holds it, and what it is in TiDB's key space.
@@ -122,14 +137,7 @@ impl RegionsReport {
             stores: metas
                 .iter()
                 .enumerate()
-                .map(|(i, m)| StoreLine {
-                    store: i,
-                    path: m.path.clone(),
-                    cluster_id: m.cluster_id,
-                    store_id: m.store_id,
-                    regions: m.replicas.len(),
-                    problems: m.problems.clone(),
-                })
+                .map(|(i, m)| StoreLine::of(i, m))
                 .collect(),
             regions: plan
                 .regions

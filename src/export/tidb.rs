@@ -272,11 +272,9 @@ pub struct RegionsOutcome {
 /// One store under the region plan.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct StoreRegions {
-    pub store: usize,
-    pub cluster_id: Option<u64>,
-    pub store_id: Option<u64>,
-    /// Region replicas the store holds (any state).
-    pub replicas: usize,
+    /// The store and the region metadata it holds.
+    #[serde(flatten)]
+    pub identity: super::regions::StoreLine,
     /// Key ranges read from this store.
     pub ranges: usize,
     /// Records not read because another store's replica was chosen for their range.
@@ -284,8 +282,6 @@ pub struct StoreRegions {
     /// Records outside every usable replica of this store ("stale leftovers": data of removed or
     /// moved-away peers, which TiKV deletes at its next start).
     pub leftover_records: u64,
-    /// Region metadata that did not decode.
-    pub problems: Vec<String>,
 }
 
 /// A key range without a usable replica.
@@ -830,19 +826,28 @@ pub fn export(
     opts: &TidbExportOptions,
     progress: &dyn Fn(Progress),
 ) -> io::Result<(TidbExportReport, Vec<StoreOutcome>)> {
-    // Nothing is written onto an input (crate::io::ensure_outside_inputs).
+    prepare_dirs(out, tmp, datadirs)?;
+    progress(Progress::Salvaging);
+    let stores = salvage_stores(datadirs, tmp, &opts.salvage)?;
+    export_spooled(stores, out, tmp, opts, progress, None)
+}
+
+/// Check that neither `out` nor `tmp` lies on an input (nothing is written onto an input,
+/// [`crate::io::ensure_outside_inputs`]), then create `out` and an empty `tmp`.
+pub(crate) fn prepare_dirs<P: AsRef<Path>>(
+    out: Option<&Path>,
+    tmp: &Path,
+    inputs: &[P],
+) -> io::Result<()> {
     if let Some(o) = out {
-        crate::io::ensure_outside_inputs("output directory", o, datadirs)?;
+        crate::io::ensure_outside_inputs("output directory", o, inputs)?;
     }
-    crate::io::ensure_outside_inputs("temporary directory", tmp, datadirs)?;
+    crate::io::ensure_outside_inputs("temporary directory", tmp, inputs)?;
     if let Some(o) = out {
         std::fs::create_dir_all(o)?;
     }
     let _ = std::fs::remove_dir_all(tmp);
-    std::fs::create_dir_all(tmp)?;
-    progress(Progress::Salvaging);
-    let stores = salvage_stores(datadirs, tmp, &opts.salvage)?;
-    export_spooled(stores, out, tmp, opts, progress, None)
+    std::fs::create_dir_all(tmp)
 }
 
 /// Export from stores already spooled under `tmp/store-<i>/` (the layout of [`salvage_stores`]).
@@ -1209,10 +1214,7 @@ pub(crate) fn export_spooled(
                 .iter()
                 .enumerate()
                 .map(|(i, m)| StoreRegions {
-                    store: i,
-                    cluster_id: m.cluster_id,
-                    store_id: m.store_id,
-                    replicas: m.replicas.len(),
+                    identity: super::regions::StoreLine::of(i, m),
                     ranges: plan
                         .ranges
                         .iter()
@@ -1220,7 +1222,6 @@ pub(crate) fn export_spooled(
                         .count(),
                     unused_records: unused[i],
                     leftover_records: leftover[i],
-                    problems: m.problems.clone(),
                 })
                 .collect(),
             filled_records: filled,
