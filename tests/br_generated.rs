@@ -57,6 +57,15 @@ fn export(dir: &str, format: TidbFormat) -> (tempfile::TempDir, TidbExportReport
     (out, rep)
 }
 
+/// The names of the files the audit found something wrong with.
+fn files_with_problems(r: &BackupCheck) -> Vec<&str> {
+    r.files
+        .iter()
+        .filter(|f| !f.problems.is_empty())
+        .map(|f| f.name.as_str())
+        .collect()
+}
+
 fn damage() -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(corpus().join("expected/damage.json")).unwrap()).unwrap()
 }
@@ -108,13 +117,7 @@ fn damaged_backups_name_file_and_table() {
         let table = d[dir]["damaged_file"]["table"].as_str().unwrap();
         let (r, tables) = audit(dir);
         assert!(!r.clean(), "{dir}");
-        let bad: Vec<&str> = r
-            .files
-            .iter()
-            .filter(|f| !f.problems.is_empty())
-            .map(|f| f.name.as_str())
-            .collect();
-        assert_eq!(bad, vec![name], "{dir}");
+        assert_eq!(files_with_problems(&r), vec![name], "{dir}");
         let f = r.files.iter().find(|f| f.name == name).unwrap();
         assert_ne!(f.status, Status::Ok, "{dir}");
         for t in &tables {
@@ -135,13 +138,10 @@ fn damaged_backups_name_file_and_table() {
     // The altered backupmeta: the data is intact; the File record and the Schema disagree.
     let m = &d["damaged-meta"]["damage"];
     let (r, tables) = audit("damaged-meta");
-    let bad: Vec<&str> = r
-        .files
-        .iter()
-        .filter(|f| !f.problems.is_empty())
-        .map(|f| f.name.as_str())
-        .collect();
-    assert_eq!(bad, vec![m["file_crc64xor"]["file"].as_str().unwrap()]);
+    assert_eq!(
+        files_with_problems(&r),
+        vec![m["file_crc64xor"]["file"].as_str().unwrap()]
+    );
     for t in &tables {
         let full = format!("{}.{}", t.db, t.table);
         let rc = t.recomputed.as_ref().unwrap();
