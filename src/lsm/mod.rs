@@ -6,6 +6,7 @@
 pub mod merge;
 pub mod options;
 pub mod salvage;
+mod stream;
 #[cfg(feature = "to-rocksdb")]
 pub mod to_rocksdb;
 

@@ -8,10 +8,9 @@
 //! kept unresolved (listed oldest first) down to the base value. Keys inside a lost key range of a
 //! damaged block, or older than a damaged WAL record, are marked `suspect`.
 
-use std::cmp::Ordering;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -20,10 +19,11 @@ use crate::codec::hexfmt::push_hex;
 use crate::ikey::vtype;
 use crate::io::Source;
 use crate::manifest::{self, Version};
-use crate::sst::salvage::{FileReport, Salvage};
+use crate::sst::salvage::{FileReport, Salvage, UnitOutcome};
 use crate::wal::{self, OpType};
 
 use super::numbered;
+use super::stream::{self, write_version, LostRange, StreamTable, Tombstone, Version1};
 
 /// Operation kinds in a run (the internal-key value types, format-specs/internal-key.md).
 fn op_vtype(op: OpType) -> Option<u8> {
@@ -39,81 +39,20 @@ fn op_vtype(op: OpType) -> Option<u8> {
     })
 }
 
-/// One version of one key.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Version1 {
-    key: Vec<u8>,
-    seq: u64,
-    vtype: u8,
-    value: Vec<u8>,
-    /// No checksum vouches for it (a table with checksum type none, or a carved block).
-    unverified: bool,
-}
-
-impl Ord for Version1 {
-    fn cmp(&self, o: &Self) -> Ordering {
-        self.key
-            .cmp(&o.key)
-            .then(o.seq.cmp(&self.seq))
-            .then(o.vtype.cmp(&self.vtype))
-    }
-}
-impl PartialOrd for Version1 {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-
-fn write_version(w: &mut impl Write, v: &Version1) -> io::Result<()> {
-    w.write_all(&(v.key.len() as u32).to_le_bytes())?;
-    w.write_all(&v.key)?;
-    w.write_all(&v.seq.to_le_bytes())?;
-    w.write_all(&[v.vtype, v.unverified as u8])?;
-    w.write_all(&(v.value.len() as u32).to_le_bytes())?;
-    w.write_all(&v.value)
-}
-
-fn read_version(r: &mut impl Read) -> io::Result<Option<Version1>> {
-    let mut n = [0u8; 4];
-    match r.read_exact(&mut n) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(e),
-    }
-    let mut key = vec![0u8; u32::from_le_bytes(n) as usize];
-    r.read_exact(&mut key)?;
-    let mut seq = [0u8; 8];
-    r.read_exact(&mut seq)?;
-    let mut t = [0u8; 2];
-    r.read_exact(&mut t)?;
-    r.read_exact(&mut n)?;
-    let mut value = vec![0u8; u32::from_le_bytes(n) as usize];
-    r.read_exact(&mut value)?;
-    Ok(Some(Version1 {
-        key,
-        seq: u64::from_le_bytes(seq),
-        vtype: t[0],
-        value,
-        unverified: t[1] != 0,
-    }))
-}
-
-/// User keys `[from, to]` a damaged block may have held (None = open end), and the sequence number
-/// below which a surviving version is in doubt: `u64::MAX` for a lost data block (any version may
-/// have been superseded), the table's largest sequence number for a lost range-deletion block (its
-/// tombstones cannot cover anything newer).
-type LostRange = (Option<Vec<u8>>, Option<Vec<u8>>, u64);
-
-/// Sorted runs of one column family: an in-memory buffer spilled to temp files past a budget.
+/// What one column family is read from: its streamed tables, and sorted runs (an in-memory buffer
+/// spilled to temp files past a budget) for what is not sorted already (WAL records, carved or
+/// otherwise unordered tables).
 struct Runs {
     mem: Vec<Version1>,
     mem_bytes: usize,
     files: Vec<PathBuf>,
     tmp: PathBuf,
     budget: usize,
-    tombstones: Vec<(Vec<u8>, Vec<u8>, u64)>,
+    tombstones: Vec<Tombstone>,
     /// Key ranges of damaged blocks: [from, to] (None = open end).
     lost: Vec<LostRange>,
+    /// Tables read as sorted streams (format-specs/manifest.md §5.7).
+    tables: Vec<StreamTable>,
 }
 
 impl Runs {
@@ -278,7 +217,7 @@ impl KeyFilter {
     fn wants_cf(&self, name: Option<&str>) -> bool {
         name.is_none_or(|n| self.cfs.iter().any(|c| c == n))
     }
-    fn wants_key(&self, k: &[u8]) -> bool {
+    pub(super) fn wants_key(&self, k: &[u8]) -> bool {
         self.ranges
             .iter()
             .any(|(f, b)| k >= f.as_slice() && b.as_ref().is_none_or(|b| k < b.as_slice()))
@@ -316,10 +255,26 @@ pub struct Resolved<'a> {
 /// in key order.
 pub trait StateSink {
     /// A column family starts; returns the name of the file it goes to, if any (for the report).
+    /// It may start again before it ends, when the merge had to begin over (a table turned out
+    /// unordered): the sink then forgets what it was given for it.
     fn begin_cf(&mut self, name: &str) -> io::Result<String>;
     fn entry(&mut self, e: &Resolved<'_>) -> io::Result<()>;
     fn end_cf(&mut self) -> io::Result<()>;
+    /// A sink that only writes each entry as bytes may let the merge's worker threads format
+    /// them: then [`StateSink::write_formatted`] receives the bytes of consecutive entries, in
+    /// order, in place of [`StateSink::entry`].
+    fn formatter(&self) -> Option<EntryFormatter> {
+        None
+    }
+    /// The formatted bytes of `entries` consecutive entries (see [`StateSink::formatter`]).
+    fn write_formatted(&mut self, bytes: &[u8], entries: u64) -> io::Result<()> {
+        let _ = (bytes, entries);
+        Err(io::Error::other("this sink formats its own entries"))
+    }
 }
+
+/// Formats one entry of the final state as the bytes a sink writes.
+pub type EntryFormatter = std::sync::Arc<dyn Fn(&Resolved<'_>, &mut Vec<u8>) + Send + Sync>;
 
 /// Writes each column family to `OUT/<name>.jsonl` or `.csv`.
 struct FileSink<'a> {
@@ -335,7 +290,7 @@ impl StateSink for FileSink<'_> {
             SalvageFormat::Csv => "csv",
         };
         let file_name = format!("{}.{ext}", sanitize(name));
-        let mut w = BufWriter::new(File::create(self.out.join(&file_name))?);
+        let mut w = BufWriter::with_capacity(1 << 20, File::create(self.out.join(&file_name))?);
         if self.format == SalvageFormat::Csv {
             w.write_all(b"key,value,suspect,merge_operands,unverified\n")?;
         }
@@ -351,6 +306,19 @@ impl StateSink for FileSink<'_> {
     fn end_cf(&mut self) -> io::Result<()> {
         match self.w.take() {
             Some(mut w) => w.flush(),
+            None => Ok(()),
+        }
+    }
+    fn formatter(&self) -> Option<EntryFormatter> {
+        let format = self.format;
+        Some(std::sync::Arc::new(move |e, out| {
+            // Writing into a Vec cannot fail.
+            let _ = write_entry(out, e, format);
+        }))
+    }
+    fn write_formatted(&mut self, bytes: &[u8], _: u64) -> io::Result<()> {
+        match &mut self.w {
+            Some(w) => w.write_all(bytes),
             None => Ok(()),
         }
     }
@@ -455,6 +423,7 @@ pub fn salvage_db_visit(
         budget: opts.memory_budget,
         tombstones: Vec::new(),
         lost: Vec::new(),
+        tables: Vec::new(),
     };
     // Tables. A table the MANIFEST does not list is an orphan (skipped unless asked for), except
     // when its file number is at or above the MANIFEST's next file number: it was made after the
@@ -467,15 +436,22 @@ pub fn salvage_db_visit(
             .filter(|m| m.is_file())
             .map_or(0, |m| m.len())
     };
-    for (n, _, path) in files.iter().filter(|(_, e, _)| e == "sst" || e == "ldb") {
-        ProgressHook::tell(&opts.progress, SalvageProgress::Read(file_len(path)));
+    // Reports of tables, by their position in the directory's table order.
+    let mut reports: Vec<(usize, FileReport)> = Vec::new();
+    let tables = files.iter().filter(|(_, e, _)| e == "sst" || e == "ldb");
+    for (pos, (n, _, path)) in tables.enumerate() {
         let listed = live.get(n).map(|l| l.0);
         let meta = live.get(n).map(|l| l.1);
+        let skip = |why: Option<String>, rep: &mut DbSalvageReport| {
+            ProgressHook::tell(&opts.progress, SalvageProgress::Read(file_len(path)));
+            rep.notes.extend(why);
+        };
         if let Some(f) = &opts.filter {
             if let Some(m) = meta {
                 let cf_name = listed.and_then(|id| names.get(&id)).map(String::as_str);
                 let (lo, hi) = (user_key_of_hex(&m.smallest), user_key_of_hex(&m.largest));
                 if !f.wants_cf(cf_name) || !f.wants_span(lo.as_deref(), hi.as_deref()) {
+                    skip(None, &mut rep);
                     continue;
                 }
             }
@@ -483,16 +459,20 @@ pub fn salvage_db_visit(
         let orphan = manifest_ok && listed.is_none();
         let newer = orphan && *n >= next_file;
         if orphan && !newer && !opts.include_orphans {
-            rep.notes.push(format!(
-                "{} is not a live table (orphan): skipped (--include-orphans reads it; its entries may be \
-                 older than deletions that were compacted away)",
-                path.display()
-            ));
+            skip(
+                Some(format!(
+                    "{} is not a live table (orphan): skipped (--include-orphans reads it; its entries \
+                     may be older than deletions that were compacted away)",
+                    path.display()
+                )),
+                &mut rep,
+            );
             continue;
         }
         let src = match Source::open(path) {
             Ok(s) => s,
             Err(e) => {
+                ProgressHook::tell(&opts.progress, SalvageProgress::Read(file_len(path)));
                 let mut fr = FileReport::unreadable(path, &e);
                 // Whatever it held lies in its key range as the MANIFEST records it: every key
                 // there is in doubt (suspect), not silently older.
@@ -503,7 +483,7 @@ pub fn salvage_db_visit(
                     let r = runs.entry(cf).or_insert_with(|| new_runs(cf));
                     r.lost.push((lo, hi, u64::MAX));
                 }
-                rep.tables.push(fr);
+                reports.push((pos, fr));
                 continue;
             }
         };
@@ -512,12 +492,15 @@ pub fn salvage_db_visit(
             // Only a whole table: a torn one is most likely an unfinished compaction output, whose
             // entries the live tables still hold.
             if !plan.has_footer() {
-                rep.notes.push(format!(
-                    "{} is newer than the MANIFEST's last edit (file number {n} >= next file number \
-                     {next_file}) but incomplete (no footer): skipped, most likely an unfinished \
-                     compaction or flush (--include-orphans reads what it holds)",
-                    path.display()
-                ));
+                skip(
+                    Some(format!(
+                        "{} is newer than the MANIFEST's last edit (file number {n} >= next file number \
+                         {next_file}) but incomplete (no footer): skipped, most likely an unfinished \
+                         compaction or flush (--include-orphans reads what it holds)",
+                        path.display()
+                    )),
+                    &mut rep,
+                );
                 continue;
             }
             rep.notes.push(format!(
@@ -528,73 +511,38 @@ pub fn salvage_db_visit(
             ));
         }
         let (prop_id, prop_name) = plan.column_family();
+        let sorted = stream::streamable(&plan);
+        drop(plan);
         let cf = listed.or(prop_id).unwrap_or(0);
         if let Some(name) = prop_name {
             names.entry(cf).or_insert(name);
         }
         if let Some(f) = &opts.filter {
             if !f.wants_cf(names.get(&cf).map(String::as_str)) {
+                skip(None, &mut rep);
                 continue;
             }
         }
         let r = runs.entry(cf).or_insert_with(|| new_runs(cf));
-        let mut err = None;
-        let mut report = plan.visit_entries(|e, unverified| {
-            if err.is_some()
-                || opts
-                    .filter
-                    .as_ref()
-                    .is_some_and(|f| !f.wants_key(e.user_key))
-            {
-                return;
-            }
-            let v = Version1 {
-                key: e.user_key.to_vec(),
-                seq: e.seq,
-                vtype: e.vtype,
-                value: e.value.to_vec(),
-                unverified,
-            };
-            if let Err(x) = r.push(v) {
-                err = Some(x);
-            }
+        let (lo, hi) = meta.map_or((None, None), |m| {
+            (user_key_of_hex(&m.smallest), user_key_of_hex(&m.largest))
         });
-        if let Some(e) = err {
-            return Err(e);
+        let table = StreamTable {
+            pos,
+            path: path.clone(),
+            lo,
+            hi,
+            largest_seqno: meta.and_then(|m| m.largest_seqno),
+            listed: meta.is_some(),
+            column_family: names.get(&cf).cloned(),
+            src,
+        };
+        if sorted {
+            r.tables.push(table);
+            continue;
         }
-        // The entries taken so far came from blocks that verified before the file changed; the
-        // report says from where on nothing was read.
-        if let Err(e) = src.check_intact() {
-            report.changed_while_read(&e);
-        }
-        for (t, _) in plan.range_tombstones().0 {
-            r.tombstones.push((t.start, t.end, t.seq));
-        }
-        // Damage the table's own blocks cannot bound (a carved file's unreadable stretch) lies in
-        // the table's key range as the MANIFEST records it.
-        if let Some(m) = meta {
-            let (lo, hi) = (user_key_of_hex(&m.smallest), user_key_of_hex(&m.largest));
-            report.bound_lost_keys(lo.as_deref(), hi.as_deref());
-        }
-        for d in &report.damaged {
-            if let Some(l) = &d.lost_keys {
-                let dec = |h: &Option<String>| h.as_ref().and_then(|x| hex::decode(x).ok());
-                let lost = match (d.kind.as_str(), meta) {
-                    // The tombstones of a lost range-deletion block lie in the table's key range as
-                    // the MANIFEST records it (tombstone extents included) and are no newer than
-                    // its largest sequence number (format-specs/damage-report.md §5.3).
-                    ("range-del", Some(m)) => (
-                        user_key_of_hex(&m.smallest),
-                        user_key_of_hex(&m.largest),
-                        m.largest_seqno.unwrap_or(u64::MAX),
-                    ),
-                    _ => (dec(&l.from), dec(&l.to), u64::MAX),
-                };
-                r.lost.push(lost);
-            }
-        }
-        report.column_family = names.get(&cf).cloned();
-        rep.tables.push(report);
+        ProgressHook::tell(&opts.progress, SalvageProgress::Read(file_len(path)));
+        reports.push((pos, read_into_runs(&table, r, opts.filter.as_ref())?));
     }
     // WALs.
     let mut wal_suspect_below: BTreeMap<u32, u64> = BTreeMap::new();
@@ -698,14 +646,9 @@ pub fn salvage_db_visit(
             }
         }
     }
-    // Merge and resolve per column family.
-    let mut blobs = Blobs {
-        dir: dir.to_path_buf(),
-        open: BTreeMap::new(),
-        titan: BTreeMap::new(),
-    };
+    // Merge and resolve per column family, key ranges in parallel (format-specs/manifest.md §5.7).
+    let threads = rayon::current_num_threads().max(1);
     for (id, mut r) in runs {
-        r.spill()?;
         let name = names
             .get(&id)
             .cloned()
@@ -715,47 +658,543 @@ pub fn salvage_db_visit(
                 continue;
             }
         }
-        let file_name = sink.begin_cf(&name)?;
-        let mut outcome = CfOutcome {
-            id,
-            name,
-            file: file_name,
-            ..CfOutcome::default()
-        };
-        let suspect_below = wal_suspect_below.get(&id).copied().unwrap_or(0);
-        let operator = operators.get(&outcome.name).cloned();
-        let mut tombs = r.tombstones.clone();
-        tombs.sort();
-        let mut unreported = 0u64;
-        merge_runs(&r.files, |versions| {
-            let before = outcome.keys;
-            resolve(
-                versions,
-                operator.as_ref(),
-                &mut blobs,
-                &tombs,
-                &r.lost,
-                suspect_below,
-                sink,
-                &mut outcome,
-            )?;
-            unreported += outcome.keys - before;
-            if unreported >= 1 << 16 {
-                ProgressHook::tell(&opts.progress, SalvageProgress::Keys(unreported));
-                unreported = 0;
+        let operator = operators.get(&name).cloned();
+        // A table whose entries turn out unordered is read into a sorted run and the column family
+        // merged again from the start (the sink is told by a second `begin_cf`).
+        let (outcome, parts) = loop {
+            r.mem.sort_unstable();
+            let file_name = sink.begin_cf(&name)?;
+            let job = CfJob {
+                dir,
+                operator: operator.as_ref(),
+                suspect_below: wal_suspect_below.get(&id).copied().unwrap_or(0),
+                filter: opts.filter.as_ref(),
+                progress: &opts.progress,
+                threads,
+                buffer_budget: (opts.memory_budget as u64 / 2).max(16 << 20),
+            };
+            match merge_cf(&r, &job, sink)? {
+                Ok((mut outcome, parts)) => {
+                    outcome.id = id;
+                    outcome.name = name.clone();
+                    outcome.file = file_name;
+                    break (outcome, parts);
+                }
+                Err(stream::Disorder(i)) => {
+                    let t = r.tables.remove(i);
+                    rep.notes.push(format!(
+                        "{}: entries out of key order; read into a sorted run and column family '{name}' \
+                         merged again",
+                        t.path.display()
+                    ));
+                    reports.push((t.pos, read_into_runs(&t, &mut r, opts.filter.as_ref())?));
+                }
             }
-            Ok(())
-        })?;
-        ProgressHook::tell(&opts.progress, SalvageProgress::Keys(unreported));
+        };
         sink.end_cf()?;
+        let mut by_table: Vec<BTreeMap<usize, (UnitOutcome, u64)>> =
+            vec![BTreeMap::new(); r.tables.len()];
+        for (t, unit, o, unverified, _) in parts {
+            by_table[t].entry(unit).or_insert((o, unverified));
+        }
+        for (t, p) in r.tables.iter().zip(&by_table) {
+            reports.push((t.pos, stream::table_report(t, p)));
+        }
         for f in &r.files {
             let _ = std::fs::remove_file(f);
         }
         let _ = std::fs::remove_dir(&r.tmp);
         rep.column_families.push(outcome);
     }
+    reports.sort_by_key(|(pos, _)| *pos);
+    rep.tables = reports.into_iter().map(|(_, r)| r).collect();
     let _ = std::fs::remove_dir_all(&tmp);
     Ok(rep)
+}
+
+/// What every range of one column family's merge shares.
+struct CfJob<'j> {
+    dir: &'j Path,
+    operator: Option<&'j super::merge::MergeOperator>,
+    suspect_below: u64,
+    filter: Option<&'j KeyFilter>,
+    progress: &'j Option<ProgressHook>,
+    threads: usize,
+    /// Output bytes the ranges ahead of the writer may hold.
+    buffer_budget: u64,
+}
+
+/// Resolved keys of a range, owned, in one buffer: what a range's merge hands the writer (few
+/// allocations, freed by another thread than the one that made them).
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    items: Vec<Item>,
+    /// Merge operands of all items, as spans of `bytes`.
+    operands: Vec<(usize, usize)>,
+    /// With a formatter, `bytes` holds this many formatted entries and `items` is empty.
+    formatted: u64,
+}
+
+/// One key of a [`Batch`]: spans of its bytes.
+struct Item {
+    key: (usize, usize),
+    value: Option<(usize, usize)>,
+    /// Range of `Batch::operands`.
+    operands: (usize, usize),
+    blob_error: Option<String>,
+    entity: bool,
+    suspect: bool,
+    unverified: bool,
+}
+
+impl Batch {
+    fn push(&mut self, e: &Resolved<'_>) {
+        let mut span = |b: &[u8]| {
+            let at = self.bytes.len();
+            self.bytes.extend_from_slice(b);
+            (at, at + b.len())
+        };
+        let key = span(e.key);
+        let value = e.value.map(&mut span);
+        let first = self.operands.len();
+        for o in e.merge_operands {
+            let sp = span(o);
+            self.operands.push(sp);
+        }
+        self.items.push(Item {
+            key,
+            value,
+            operands: (first, self.operands.len()),
+            blob_error: e.blob_error.map(str::to_string),
+            entity: e.entity,
+            suspect: e.suspect,
+            unverified: e.unverified,
+        });
+    }
+
+    fn len(&self) -> u64 {
+        self.items.len() as u64 + self.formatted
+    }
+
+    /// Hand every key to `sink`, in order.
+    fn write(&self, sink: &mut dyn StateSink) -> io::Result<()> {
+        if self.formatted > 0 {
+            return sink.write_formatted(&self.bytes, self.formatted);
+        }
+        let at = |(a, z): (usize, usize)| &self.bytes[a..z];
+        let mut ops: Vec<&[u8]> = Vec::new();
+        for it in &self.items {
+            ops.clear();
+            ops.extend(
+                self.operands[it.operands.0..it.operands.1]
+                    .iter()
+                    .map(|s| at(*s)),
+            );
+            sink.entry(&Resolved {
+                key: at(it.key),
+                value: it.value.map(at),
+                merge_operands: &ops,
+                blob_error: it.blob_error.as_deref(),
+                entity: it.entity,
+                suspect: it.suspect,
+                unverified: it.unverified,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// What a range's merge sends the writer.
+enum Msg {
+    Batch(Batch),
+    Done(Box<CfOutcome>, Vec<stream::UnitPart>),
+    Disorder(usize),
+    Failed(io::Error),
+}
+
+/// Bounds the output that ranges ahead of the writer may hold: a worker whose range is not the
+/// one being written waits while the batches in flight exceed the budget. The range being written
+/// never waits (its batches are what frees the budget).
+struct Gate {
+    /// (bytes in flight, the range being written, stopped)
+    state: std::sync::Mutex<(u64, usize, bool)>,
+    cv: std::sync::Condvar,
+    budget: u64,
+}
+
+impl Gate {
+    /// Wait until range `range` may send `n` more bytes; false once the merge is stopped.
+    fn admit(&self, range: usize, n: u64) -> bool {
+        let Ok(mut st) = self.state.lock() else {
+            return false;
+        };
+        loop {
+            if st.2 {
+                return false;
+            }
+            if range <= st.1 || st.0 == 0 || st.0 + n <= self.budget {
+                st.0 += n;
+                return true;
+            }
+            st = match self.cv.wait(st) {
+                Ok(g) => g,
+                Err(_) => return false,
+            };
+        }
+    }
+    fn update(&self, f: impl FnOnce(&mut (u64, usize, bool))) {
+        if let Ok(mut st) = self.state.lock() {
+            f(&mut st);
+        }
+        self.cv.notify_all();
+    }
+}
+
+/// Collects a range's resolved keys into batches for the writer.
+struct BatchSink<'c> {
+    tx: &'c std::sync::mpsc::Sender<Msg>,
+    buf: Batch,
+    formatter: Option<EntryFormatter>,
+    gate: &'c Gate,
+    range: usize,
+}
+
+impl Batch {
+    /// What a batch counts against the writer's budget.
+    fn weight(&self) -> u64 {
+        (self.bytes.len() + self.items.len() * 64) as u64
+    }
+}
+
+impl BatchSink<'_> {
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buf.len() == 0 {
+            return Ok(());
+        }
+        let stopped = || io::Error::new(io::ErrorKind::Interrupted, "the merge was stopped");
+        if !self.gate.admit(self.range, self.buf.weight()) {
+            return Err(stopped());
+        }
+        self.tx
+            .send(Msg::Batch(std::mem::take(&mut self.buf)))
+            .map_err(|_| stopped())
+    }
+}
+
+impl StateSink for BatchSink<'_> {
+    fn begin_cf(&mut self, _: &str) -> io::Result<String> {
+        Ok(String::new())
+    }
+    fn entry(&mut self, e: &Resolved<'_>) -> io::Result<()> {
+        match &self.formatter {
+            Some(f) => {
+                f(e, &mut self.buf.bytes);
+                self.buf.formatted += 1;
+            }
+            None => self.buf.push(e),
+        }
+        if self.buf.len() >= 8192 || self.buf.bytes.len() >= 1 << 20 {
+            self.flush()?;
+        }
+        Ok(())
+    }
+    fn end_cf(&mut self) -> io::Result<()> {
+        self.flush()
+    }
+}
+
+/// Counts the bytes of streamed tables read, never past their total (ranges that share a block
+/// both count it; the rest is told when the column family ends).
+struct ReadTally<'p> {
+    progress: &'p Option<ProgressHook>,
+    told: std::sync::atomic::AtomicU64,
+    total: u64,
+}
+
+impl ReadTally<'_> {
+    fn add(&self, n: u64) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let mut cur = self.told.load(SeqCst);
+        loop {
+            let new = (cur + n).min(self.total);
+            match self.told.compare_exchange(cur, new, SeqCst, SeqCst) {
+                Ok(_) => {
+                    ProgressHook::tell(self.progress, SalvageProgress::Read(new - cur));
+                    return;
+                }
+                Err(now) => cur = now,
+            }
+        }
+    }
+    fn finish(&self) {
+        let told = self.told.load(std::sync::atomic::Ordering::SeqCst);
+        ProgressHook::tell(self.progress, SalvageProgress::Read(self.total - told));
+    }
+}
+
+/// Merge one column family: its key space split into ranges, merged by `job.threads` workers,
+/// written to `sink` in key order by this thread. Returns the counts and the units each range
+/// decoded, or the table whose entries turned out unordered.
+fn merge_cf(
+    r: &Runs,
+    job: &CfJob<'_>,
+    sink: &mut dyn StateSink,
+) -> io::Result<Result<(CfOutcome, Vec<stream::UnitPart>), stream::Disorder>> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+    use std::sync::mpsc::channel;
+    use std::sync::Mutex;
+    let formatter = sink.formatter();
+    let base = stream::Learned {
+        tombstones: r.tombstones.clone(),
+        lost: r.lost.clone(),
+        parts: Vec::new(),
+    };
+    let runs = stream::RunInputs {
+        mem: &r.mem,
+        files: &r.files,
+    };
+    let tally = ReadTally {
+        progress: job.progress,
+        told: 0.into(),
+        total: r.tables.iter().map(|t| t.src.len()).sum(),
+    };
+    let new_blobs = || Blobs {
+        dir: job.dir.to_path_buf(),
+        open: BTreeMap::new(),
+        titan: BTreeMap::new(),
+    };
+    if job.threads <= 1 {
+        // One thread: the whole key space, merged and written here.
+        let mut learned = base;
+        let mut outcome = CfOutcome::default();
+        let mut blobs = new_blobs();
+        let (mut counted, mut unreported) = (0usize, 0u64);
+        let merged = stream::merge_range(
+            &r.tables,
+            runs,
+            &stream::KeyRange::default(),
+            &mut learned,
+            job.filter,
+            |versions, learned| {
+                if learned.parts.len() > counted {
+                    tally.add(learned.parts[counted..].iter().map(|p| p.4).sum());
+                    counted = learned.parts.len();
+                }
+                let before = outcome.keys;
+                resolve(
+                    versions,
+                    job.operator,
+                    &mut blobs,
+                    &learned.tombstones,
+                    &learned.lost,
+                    job.suspect_below,
+                    sink,
+                    &mut outcome,
+                )?;
+                unreported += outcome.keys - before;
+                if unreported >= 1 << 16 {
+                    ProgressHook::tell(job.progress, SalvageProgress::Keys(unreported));
+                    unreported = 0;
+                }
+                Ok(())
+            },
+        )?;
+        ProgressHook::tell(job.progress, SalvageProgress::Keys(unreported));
+        tally.finish();
+        return Ok(merged.map(|()| (outcome, learned.parts)));
+    }
+    let ranges = stream::split(&r.tables, job.threads * 8);
+    let cancel = AtomicBool::new(false);
+    let next = AtomicUsize::new(0);
+    let mut txs = Vec::with_capacity(ranges.len());
+    let mut rxs = Vec::with_capacity(ranges.len());
+    for _ in &ranges {
+        let (tx, rx) = channel::<Msg>();
+        txs.push(Mutex::new(Some(tx)));
+        rxs.push(rx);
+    }
+    let gate = Gate {
+        state: std::sync::Mutex::new((0, 0, false)),
+        cv: std::sync::Condvar::new(),
+        budget: job.buffer_budget,
+    };
+    let run_range = |i: usize, tx: &std::sync::mpsc::Sender<Msg>| -> Msg {
+        let mut learned = base.clone();
+        let mut out = BatchSink {
+            tx,
+            buf: Batch::default(),
+            formatter: formatter.clone(),
+            gate: &gate,
+            range: i,
+        };
+        let mut outcome = CfOutcome::default();
+        let mut blobs = new_blobs();
+        let mut counted = 0usize;
+        let merged = stream::merge_range(
+            &r.tables,
+            runs,
+            &ranges[i],
+            &mut learned,
+            job.filter,
+            |versions, learned| {
+                if cancel.load(SeqCst) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::Interrupted,
+                        "the merge was stopped",
+                    ));
+                }
+                if learned.parts.len() > counted {
+                    tally.add(learned.parts[counted..].iter().map(|p| p.4).sum());
+                    counted = learned.parts.len();
+                }
+                resolve(
+                    versions,
+                    job.operator,
+                    &mut blobs,
+                    &learned.tombstones,
+                    &learned.lost,
+                    job.suspect_below,
+                    &mut out,
+                    &mut outcome,
+                )
+            },
+        );
+        match merged.and_then(|m| out.flush().map(|()| m)) {
+            Err(e) => Msg::Failed(e),
+            Ok(Err(d)) => Msg::Disorder(d.0),
+            Ok(Ok(())) => {
+                tally.add(learned.parts[counted..].iter().map(|p| p.4).sum());
+                Msg::Done(Box::new(outcome), learned.parts)
+            }
+        }
+    };
+    let workers = job.threads.min(ranges.len()).max(1);
+    let result = std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, SeqCst);
+                if i >= ranges.len() || cancel.load(SeqCst) {
+                    break;
+                }
+                let Some(tx) = txs[i].lock().ok().and_then(|mut t| t.take()) else {
+                    break;
+                };
+                let msg = run_range(i, &tx);
+                let _ = tx.send(msg);
+            });
+        }
+        // The writer: ranges in key order, each as its worker produces it.
+        let mut total = CfOutcome::default();
+        let mut parts = Vec::new();
+        let mut unreported = 0u64;
+        let mut result: io::Result<Result<(), stream::Disorder>> = Ok(Ok(()));
+        'ranges: for rx in rxs {
+            for msg in rx.iter() {
+                match msg {
+                    Msg::Batch(b) => {
+                        let written = b.write(sink);
+                        gate.update(|st| st.0 -= b.weight());
+                        if let Err(x) = written {
+                            result = Err(x);
+                            break 'ranges;
+                        }
+                        unreported += b.len();
+                        if unreported >= 1 << 16 {
+                            ProgressHook::tell(job.progress, SalvageProgress::Keys(unreported));
+                            unreported = 0;
+                        }
+                    }
+                    Msg::Done(o, p) => {
+                        total.keys += o.keys;
+                        total.suspect += o.suspect;
+                        total.with_merge_operands += o.with_merge_operands;
+                        total.merges_resolved += o.merges_resolved;
+                        total.blob_indexes_unresolved += o.blob_indexes_unresolved;
+                        parts.extend(p);
+                    }
+                    Msg::Disorder(d) => {
+                        result = Ok(Err(stream::Disorder(d)));
+                        break 'ranges;
+                    }
+                    Msg::Failed(e) => {
+                        result = Err(e);
+                        break 'ranges;
+                    }
+                }
+            }
+            gate.update(|st| st.1 += 1);
+        }
+        // Stop the workers (a send to a dropped receiver fails, a wait at the gate ends) before
+        // they are joined.
+        cancel.store(true, SeqCst);
+        gate.update(|st| st.2 = true);
+        ProgressHook::tell(job.progress, SalvageProgress::Keys(unreported));
+        result.map(|r| r.map(|()| (total, parts)))
+    });
+    tally.finish();
+    result
+}
+
+/// Read a table that cannot be streamed (carved, unordered, another comparator ...) block by block
+/// into the column family's sorted runs, with its tombstones and the key ranges its damage lost.
+fn read_into_runs(
+    t: &StreamTable,
+    r: &mut Runs,
+    filter: Option<&KeyFilter>,
+) -> io::Result<FileReport> {
+    let plan = Salvage::plan(t.src.bytes(), &t.path);
+    let mut err = None;
+    let mut report = plan.visit_entries(|e, unverified| {
+        if err.is_some() || filter.is_some_and(|f| !f.wants_key(e.user_key)) {
+            return;
+        }
+        let v = Version1 {
+            key: e.user_key.to_vec(),
+            seq: e.seq,
+            vtype: e.vtype,
+            value: e.value.to_vec(),
+            unverified,
+        };
+        if let Err(x) = r.push(v) {
+            err = Some(x);
+        }
+    });
+    if let Some(e) = err {
+        return Err(e);
+    }
+    // The entries taken so far came from blocks that verified before the file changed; the
+    // report says from where on nothing was read.
+    if let Err(e) = t.src.check_intact() {
+        report.changed_while_read(&e);
+    }
+    for (ts, _) in plan.range_tombstones().0 {
+        r.tombstones.push((ts.start, ts.end, ts.seq));
+    }
+    // Damage the table's own blocks cannot bound (a carved file's unreadable stretch) lies in
+    // the table's key range as the MANIFEST records it.
+    if t.listed {
+        report.bound_lost_keys(t.lo.as_deref(), t.hi.as_deref());
+    }
+    for d in &report.damaged {
+        if let Some(l) = &d.lost_keys {
+            let dec = |h: &Option<String>| h.as_ref().and_then(|x| hex::decode(x).ok());
+            let lost = match (d.kind.as_str(), t.listed) {
+                // The tombstones of a lost range-deletion block lie in the table's key range as
+                // the MANIFEST records it (tombstone extents included) and are no newer than
+                // its largest sequence number (format-specs/damage-report.md §5.3).
+                ("range-del", true) => (
+                    t.lo.clone(),
+                    t.hi.clone(),
+                    t.largest_seqno.unwrap_or(u64::MAX),
+                ),
+                _ => (dec(&l.from), dec(&l.to), u64::MAX),
+            };
+            r.lost.push(lost);
+        }
+    }
+    report.column_family = t.column_family.clone();
+    Ok(report)
 }
 
 /// The user key of a MANIFEST bound (an internal key in hex); `None` (an open end) when it does not
@@ -784,45 +1223,6 @@ fn sanitize(name: &str) -> String {
             }
         })
         .collect()
-}
-
-/// k-way merge of sorted run files, calling `f` with all versions of one key (newest first).
-fn merge_runs(
-    files: &[PathBuf],
-    mut f: impl FnMut(&[Version1]) -> io::Result<()>,
-) -> io::Result<()> {
-    let mut readers: Vec<BufReader<File>> = files
-        .iter()
-        .map(|p| File::open(p).map(|f| BufReader::with_capacity(1 << 16, f)))
-        .collect::<io::Result<_>>()?;
-    let mut heap: BinaryHeap<std::cmp::Reverse<(Version1, usize)>> = BinaryHeap::new();
-    for (i, r) in readers.iter_mut().enumerate() {
-        if let Some(v) = read_version(r)? {
-            heap.push(std::cmp::Reverse((v, i)));
-        }
-    }
-    let mut group: Vec<Version1> = Vec::new();
-    while let Some(std::cmp::Reverse((v, i))) = heap.pop() {
-        if let Some(next) = read_version(&mut readers[i])? {
-            heap.push(std::cmp::Reverse((next, i)));
-        }
-        if group.first().is_some_and(|g| g.key != v.key) {
-            f(&group)?;
-            group.clear();
-        }
-        // The same version from a table and its WAL: keep one.
-        if group
-            .last()
-            .is_some_and(|g| g.seq == v.seq && g.vtype == v.vtype)
-        {
-            continue;
-        }
-        group.push(v);
-    }
-    if !group.is_empty() {
-        f(&group)?;
-    }
-    Ok(())
 }
 
 /// Resolves blob indexes against the blob files of the database directory.
@@ -904,7 +1304,7 @@ fn resolve(
     versions: &[Version1],
     operator: Option<&super::merge::MergeOperator>,
     blobs: &mut Blobs,
-    tombs: &[(Vec<u8>, Vec<u8>, u64)],
+    tombs: &[Tombstone],
     lost: &[LostRange],
     suspect_below: u64,
     sink: &mut dyn StateSink,

@@ -82,7 +82,8 @@ struct Spool {
     dir: PathBuf,
     cur: Option<(usize, BufWriter<File>)>,
     keys: [u64; 3],
-    suspect: u64,
+    /// Suspect keys per data column family.
+    suspect: [u64; 3],
     meta: MetaCollector,
 }
 
@@ -91,6 +92,9 @@ impl StateSink for Spool {
         self.cur = None;
         self.meta.begin_cf(name);
         if let Some(i) = DATA_CFS.iter().position(|c| *c == name) {
+            // A column family may begin again (the salvage started its merge over): forget it.
+            self.keys[i] = 0;
+            self.suspect[i] = 0;
             let p = self.dir.join(format!("{name}.run"));
             self.cur = Some((i, BufWriter::with_capacity(1 << 16, File::create(&p)?)));
             return Ok(format!("{name}.run"));
@@ -111,7 +115,7 @@ impl StateSink for Spool {
             return Ok(());
         };
         self.keys[*i] += 1;
-        self.suspect += e.suspect as u64;
+        self.suspect[*i] += e.suspect as u64;
         write_rec(w, e.key, v, flags(e.suspect, e.unverified))
     }
     fn end_cf(&mut self) -> io::Result<()> {
@@ -224,7 +228,7 @@ pub fn salvage_stores(
                         dir: dir.clone(),
                         cur: None,
                         keys: [0; 3],
-                        suspect: 0,
+                        suspect: [0; 3],
                         meta: MetaCollector::default(),
                     };
                     let report = salvage_db_visit(&kv, &dir.join("runs"), opts, &mut spool)?;
@@ -234,7 +238,7 @@ pub fn salvage_stores(
                         path,
                         kv_dir: kv.display().to_string(),
                         keys: spool.keys,
-                        suspect_keys: spool.suspect,
+                        suspect_keys: spool.suspect.iter().sum(),
                         report,
                     })
                 })

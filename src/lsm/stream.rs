@@ -1,0 +1,562 @@
+//! The streaming half of whole-database salvage (format-specs/manifest.md §5.7): every live table
+//! is already sorted by internal key, so a column family's final state is a k-way merge over one
+//! cursor per table, plus sorted runs for what is not sorted (WAL records, carved blocks). Nothing
+//! that was sorted is written to scratch disk.
+//!
+//! A table cursor is opened lazily: until the merge reaches the smallest key the MANIFEST records
+//! for the table, it stands in the heap as a placeholder at that key, so only the tables that
+//! overlap the current key are decoded at once. Opening a table reads its range tombstones, and a
+//! data block that fails registers the key range it may have held (from the last key of the readable
+//! block before it to the first key of the readable block after it, as
+//! [`crate::sst::salvage::FileReport`] bounds it), always before the merge resolves any key in that
+//! range: a cursor is advanced as soon as its entry leaves the heap, and a key's versions are
+//! resolved only once the heap has moved past the key.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::fs::File;
+use std::io::{self, BufReader, Read, Write};
+use std::path::PathBuf;
+
+use crate::io::Source;
+use crate::sst::salvage::{FileReport, Method, Origin, Salvage, UnitOutcome};
+
+use super::salvage::KeyFilter;
+use crate::sst::table::KeyFormat;
+
+/// One version of one key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Version1 {
+    pub key: Vec<u8>,
+    pub seq: u64,
+    pub vtype: u8,
+    pub value: Vec<u8>,
+    /// No checksum vouches for it (a table with checksum type none, or a carved block).
+    pub unverified: bool,
+}
+
+impl Ord for Version1 {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.key
+            .cmp(&o.key)
+            .then(o.seq.cmp(&self.seq))
+            .then(o.vtype.cmp(&self.vtype))
+    }
+}
+impl PartialOrd for Version1 {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+pub(super) fn write_version(w: &mut impl Write, v: &Version1) -> io::Result<()> {
+    w.write_all(&(v.key.len() as u32).to_le_bytes())?;
+    w.write_all(&v.key)?;
+    w.write_all(&v.seq.to_le_bytes())?;
+    w.write_all(&[v.vtype, v.unverified as u8])?;
+    w.write_all(&(v.value.len() as u32).to_le_bytes())?;
+    w.write_all(&v.value)
+}
+
+pub(super) fn read_version(r: &mut impl Read) -> io::Result<Option<Version1>> {
+    let mut n = [0u8; 4];
+    match r.read_exact(&mut n) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let mut key = vec![0u8; u32::from_le_bytes(n) as usize];
+    r.read_exact(&mut key)?;
+    let mut seq = [0u8; 8];
+    r.read_exact(&mut seq)?;
+    let mut t = [0u8; 2];
+    r.read_exact(&mut t)?;
+    r.read_exact(&mut n)?;
+    let mut value = vec![0u8; u32::from_le_bytes(n) as usize];
+    r.read_exact(&mut value)?;
+    Ok(Some(Version1 {
+        key,
+        seq: u64::from_le_bytes(seq),
+        vtype: t[0],
+        value,
+        unverified: t[1] != 0,
+    }))
+}
+
+/// User keys `[from, to]` a damaged block may have held (None = open end), and the sequence number
+/// below which a surviving version is in doubt: `u64::MAX` for a lost data block (any version may
+/// have been superseded), the table's largest sequence number for a lost range-deletion block (its
+/// tombstones cannot cover anything newer).
+pub(super) type LostRange = (Option<Vec<u8>>, Option<Vec<u8>>, u64);
+
+/// A range tombstone: `[start, end)` at a sequence number.
+pub(super) type Tombstone = (Vec<u8>, Vec<u8>, u64);
+
+/// Whether a table can be read as a sorted stream: found whole through its footer and index, with
+/// internal keys ordered bytewise. Anything else (carved blocks, raw LevelDB keys, another
+/// comparator, damage found while planning) is read into a sorted run instead.
+pub(super) fn streamable(plan: &Salvage<'_>) -> bool {
+    plan.method == Method::Index
+        && plan.unsupported().is_none()
+        && plan.regions.is_empty()
+        && plan.key_format == KeyFormat::Internal
+        && plan
+            .units
+            .iter()
+            .all(|u| matches!(u.origin, Origin::Indexed(_)))
+        && plan.table.as_ref().is_some_and(|t| {
+            t.index_complete && t.comparator == crate::ikey::UserComparator::Bytewise
+        })
+}
+
+/// A table to stream, as the directory scan found it.
+pub(super) struct StreamTable {
+    /// Position in the directory's table order (for the report).
+    pub pos: usize,
+    pub path: PathBuf,
+    pub src: Source,
+    /// The MANIFEST's user-key bounds and largest sequence number, when it lists the table.
+    pub lo: Option<Vec<u8>>,
+    pub hi: Option<Vec<u8>>,
+    pub largest_seqno: Option<u64>,
+    pub listed: bool,
+    pub column_family: Option<String>,
+}
+
+/// A part of the key space, merged on its own: user keys `[lo, hi)`, `None` = no bound.
+#[derive(Clone, Debug, Default)]
+pub(super) struct KeyRange {
+    pub lo: Option<Vec<u8>>,
+    pub hi: Option<Vec<u8>>,
+}
+
+impl KeyRange {
+    fn below_hi(&self, k: &[u8]) -> bool {
+        self.hi.as_ref().is_none_or(|h| k < h.as_slice())
+    }
+    fn at_or_above_lo(&self, k: &[u8]) -> bool {
+        self.lo.as_ref().is_none_or(|l| k >= l.as_slice())
+    }
+}
+
+/// Split a column family's key space into about `want` ranges of equal table bytes, at the
+/// smallest keys the MANIFEST records for its tables. One range when nothing bounds the tables.
+pub(super) fn split(tables: &[StreamTable], want: usize) -> Vec<KeyRange> {
+    let mut starts: Vec<(&[u8], u64)> = tables
+        .iter()
+        .filter_map(|t| t.lo.as_deref().map(|lo| (lo, t.src.len())))
+        .collect();
+    starts.sort();
+    let total: u64 = starts.iter().map(|s| s.1).sum();
+    let mut bounds: Vec<Vec<u8>> = Vec::new();
+    if want > 1 && total > 0 {
+        let mut acc = 0u64;
+        let mut next = 1u64;
+        for (lo, size) in &starts {
+            if acc >= total * next / want as u64 {
+                if bounds.last().is_none_or(|b| b.as_slice() < *lo) {
+                    bounds.push(lo.to_vec());
+                }
+                while acc >= total * next / want as u64 {
+                    next += 1;
+                }
+            }
+            acc += size;
+        }
+    }
+    let mut out = Vec::with_capacity(bounds.len() + 1);
+    let mut lo = None;
+    for b in bounds {
+        out.push(KeyRange {
+            lo,
+            hi: Some(b.clone()),
+        });
+        lo = Some(b);
+    }
+    out.push(KeyRange { lo, hi: None });
+    out
+}
+
+/// A unit a table cursor decoded: (table, unit, outcome, entries not vouched for, bytes).
+pub(super) type UnitPart = (usize, usize, UnitOutcome, u64, u64);
+
+/// What a range's merge learns while it runs, and what it may use to judge a key.
+#[derive(Clone, Default)]
+pub(super) struct Learned {
+    pub tombstones: Vec<Tombstone>,
+    pub lost: Vec<LostRange>,
+    /// The units the table cursors decoded.
+    pub parts: Vec<UnitPart>,
+}
+
+impl Learned {
+    /// Forget what cannot apply to keys at or after `key` (the merge only moves forward).
+    pub fn prune(&mut self, key: &[u8]) {
+        if self.tombstones.len() > 32 {
+            self.tombstones.retain(|t| t.1.as_slice() > key);
+        }
+        if self.lost.len() > 32 {
+            self.lost
+                .retain(|l| l.1.as_ref().is_none_or(|to| to.as_slice() >= key));
+        }
+    }
+}
+
+/// The merge must start over with this table read into a sorted run: its entries are not in
+/// order (a table no checksum protects, or a MANIFEST whose bounds are wrong).
+#[derive(Debug)]
+pub(super) struct Disorder(pub usize);
+
+/// A cursor over one table's entries of one key range, in key order.
+struct TableCursor<'a> {
+    t: &'a StreamTable,
+    /// Index of the table in the column family's stream list.
+    idx: usize,
+    range: &'a KeyRange,
+    plan: Option<Salvage<'a>>,
+    next_unit: usize,
+    buf: VecDeque<Version1>,
+    opened: bool,
+    /// An entry at or past the range's end was seen: nothing more to decode.
+    ended: bool,
+}
+
+/// The user key of an index separator.
+fn separator_user_key(plan: &Salvage<'_>, unit: usize) -> Option<Vec<u8>> {
+    let t = plan.table.as_ref()?;
+    let Origin::Indexed(j) = plan.units.get(unit)?.origin else {
+        return None;
+    };
+    let sep = &t.data_blocks.get(j)?.separator;
+    if t.index_format.user_keys {
+        Some(sep.clone())
+    } else {
+        crate::ikey::parse(sep).map(|p| p.user_key.to_vec())
+    }
+}
+
+impl<'a> TableCursor<'a> {
+    fn new(t: &'a StreamTable, idx: usize, range: &'a KeyRange) -> Self {
+        TableCursor {
+            t,
+            idx,
+            range,
+            plan: None,
+            next_unit: 0,
+            buf: VecDeque::new(),
+            opened: false,
+            ended: false,
+        }
+    }
+
+    /// Whether the MANIFEST places the table wholly outside the range.
+    fn outside(&self) -> bool {
+        let (r, t) = (self.range, self.t);
+        let below = matches!((&t.hi, &r.lo), (Some(h), Some(l)) if h < l);
+        let above = matches!((&t.lo, &r.hi), (Some(l), Some(h)) if l >= h);
+        below || above
+    }
+
+    /// Where the cursor stands in the heap before it is opened: the MANIFEST's smallest key, or the
+    /// range's start if that is later. `None` for a table the MANIFEST does not bound.
+    fn placeholder(&self) -> Option<Version1> {
+        let lo = self.t.lo.as_ref()?;
+        let key = match &self.range.lo {
+            Some(r) if r > lo => r.clone(),
+            _ => lo.clone(),
+        };
+        Some(Version1 {
+            key,
+            seq: u64::MAX,
+            vtype: u8::MAX,
+            value: Vec::new(),
+            unverified: false,
+        })
+    }
+
+    /// Plan the table, read its range tombstones and find the first unit that may hold keys of
+    /// the range.
+    fn open(&mut self, learned: &mut Learned) {
+        self.opened = true;
+        let plan = Salvage::plan(self.t.src.bytes(), &self.t.path);
+        let (ts, damage) = plan.range_tombstones();
+        for (t, _) in &ts {
+            learned
+                .tombstones
+                .push((t.start.clone(), t.end.clone(), t.seq));
+        }
+        if !damage.is_empty() {
+            // The tombstones of a lost range-deletion block lie in the table's key range as the
+            // MANIFEST records it and are no newer than its largest sequence number
+            // (format-specs/damage-report.md §5.3).
+            let lost = if self.t.listed {
+                (
+                    self.t.lo.clone(),
+                    self.t.hi.clone(),
+                    self.t.largest_seqno.unwrap_or(u64::MAX),
+                )
+            } else {
+                (None, None, u64::MAX)
+            };
+            learned.lost.push(lost);
+        }
+        // The first unit whose separator reaches the range, and the one before it: if that one is
+        // lost, the keys it may have held can reach into the range (manifest.md §5.7).
+        if let Some(lo) = &self.range.lo {
+            let (mut a, mut z) = (0, plan.units.len());
+            while a < z {
+                let mid = (a + z) / 2;
+                if separator_user_key(&plan, mid).is_some_and(|s| s < *lo) {
+                    a = mid + 1;
+                } else {
+                    z = mid;
+                }
+            }
+            self.next_unit = a.saturating_sub(1);
+        }
+        self.plan = Some(plan);
+    }
+
+    /// Decode units until one gives entries of the range (or the table or the range ends).
+    fn fill(&mut self, learned: &mut Learned, filter: Option<&KeyFilter>) {
+        let Some(plan) = &self.plan else { return };
+        while self.buf.is_empty() && !self.ended && self.next_unit < plan.units.len() {
+            let i = self.next_unit;
+            self.next_unit += 1;
+            let mark = plan.units[i].unverified();
+            let (buf, range, ended) = (&mut self.buf, self.range, &mut self.ended);
+            let r = plan.decode_unit(i, |e| {
+                if *ended || !range.below_hi(e.user_key) {
+                    *ended = true;
+                    return;
+                }
+                if !range.at_or_above_lo(e.user_key)
+                    || filter.is_some_and(|f| !f.wants_key(e.user_key))
+                {
+                    return;
+                }
+                buf.push_back(Version1 {
+                    key: e.user_key.to_vec(),
+                    seq: e.seq,
+                    vtype: e.vtype,
+                    value: e.value.to_vec(),
+                    unverified: mark,
+                });
+            });
+            let unverified = match &r {
+                Ok(n) if mark => *n,
+                Ok(_) => 0,
+                Err(_) => {
+                    // Entries the block gave before it failed stay, as when a table is read
+                    // whole (`Salvage::visit_entries`).
+                    learned.lost.push(lost_around(plan, i, self.t));
+                    0
+                }
+            };
+            let bytes = plan.units[i].handle.size + crate::sst::handle::TRAILER_LEN;
+            learned.parts.push((self.idx, i, r, unverified, bytes));
+        }
+    }
+}
+
+/// The user keys failed unit `i` may have held: from the last key of the nearest readable unit
+/// before it to the first key of the nearest readable unit after it, the MANIFEST's bounds where
+/// there is none (as `FileReport::bound_lost_keys` fills them; damage-report.md §5.3).
+fn lost_around(plan: &Salvage<'_>, i: usize, t: &StreamTable) -> LostRange {
+    let edge = |j: usize, last: bool| -> Option<Option<Vec<u8>>> {
+        let mut key = None;
+        let mut first = true;
+        plan.decode_unit(j, |e| {
+            if last || first {
+                key = Some(e.user_key.to_vec());
+            }
+            first = false;
+        })
+        .ok()?;
+        Some(key)
+    };
+    let from = (0..i)
+        .rev()
+        .find_map(|j| edge(j, true))
+        .flatten()
+        .or_else(|| t.lo.clone());
+    let to = (i + 1..plan.units.len())
+        .find_map(|j| edge(j, false))
+        .flatten()
+        .or_else(|| t.hi.clone());
+    (from, to, u64::MAX)
+}
+
+/// One sorted input of a range's merge.
+enum Input<'a> {
+    Table(Box<TableCursor<'a>>),
+    Mem(std::slice::Iter<'a, Version1>),
+    Run(BufReader<File>, &'a KeyRange),
+}
+
+/// Sorted inputs of one column family that are not tables: in-memory versions and spilled runs.
+#[derive(Clone, Copy)]
+pub(super) struct RunInputs<'r> {
+    /// Sorted.
+    pub mem: &'r [Version1],
+    pub files: &'r [PathBuf],
+}
+
+fn next_in_run(r: &mut BufReader<File>, range: &KeyRange) -> io::Result<Option<Version1>> {
+    while let Some(v) = read_version(r)? {
+        if !range.below_hi(&v.key) {
+            return Ok(None);
+        }
+        if range.at_or_above_lo(&v.key) {
+            return Ok(Some(v));
+        }
+    }
+    Ok(None)
+}
+
+/// Merge one key range of the column family's streamed tables and runs, calling `f` with all
+/// versions of one key (newest first) in key order, with what is known about damage and
+/// tombstones so far. Returns [`Disorder`] when a table's entries turned out unordered.
+pub(super) fn merge_range<'a>(
+    tables: &'a [StreamTable],
+    runs: RunInputs<'a>,
+    range: &'a KeyRange,
+    learned: &mut Learned,
+    filter: Option<&KeyFilter>,
+    mut f: impl FnMut(&[Version1], &Learned) -> io::Result<()>,
+) -> io::Result<Result<(), Disorder>> {
+    let mut inputs: Vec<Input<'a>> = Vec::new();
+    let mut heap: BinaryHeap<std::cmp::Reverse<(Version1, usize)>> = BinaryHeap::new();
+    // Tables first: an unlisted table (no MANIFEST bounds) is opened now, before anything resolves.
+    for (idx, t) in tables.iter().enumerate() {
+        let mut c = TableCursor::new(t, idx, range);
+        if c.outside() {
+            continue;
+        }
+        let i = inputs.len();
+        match c.placeholder() {
+            Some(p) => heap.push(std::cmp::Reverse((p, i))),
+            None => {
+                c.open(learned);
+                c.fill(learned, filter);
+                if let Some(v) = c.buf.pop_front() {
+                    heap.push(std::cmp::Reverse((v, i)));
+                }
+            }
+        }
+        inputs.push(Input::Table(Box::new(c)));
+    }
+    let from = range
+        .lo
+        .as_ref()
+        .map_or(0, |l| runs.mem.partition_point(|v| v.key < *l));
+    let to = range
+        .hi
+        .as_ref()
+        .map_or(runs.mem.len(), |h| runs.mem.partition_point(|v| v.key < *h));
+    let mut it = runs.mem[from..to.max(from)].iter();
+    if let Some(v) = it.next() {
+        heap.push(std::cmp::Reverse((v.clone(), inputs.len())));
+    }
+    inputs.push(Input::Mem(it));
+    for p in runs.files {
+        let mut r = BufReader::with_capacity(1 << 16, File::open(p)?);
+        if let Some(v) = next_in_run(&mut r, range)? {
+            heap.push(std::cmp::Reverse((v, inputs.len())));
+        }
+        inputs.push(Input::Run(r, range));
+    }
+    let mut group: Vec<Version1> = Vec::new();
+    let mut resolved = 0u64;
+    while let Some(std::cmp::Reverse((v, i))) = heap.pop() {
+        // Advance the input the entry came from before anything else: a damaged block it meets
+        // registers its lost range before any key in that range is resolved.
+        let next = match &mut inputs[i] {
+            Input::Table(c) => {
+                if !c.opened {
+                    // The placeholder: open the table, and put its first entry in its place.
+                    c.open(learned);
+                    c.fill(learned, filter);
+                    match c.buf.pop_front() {
+                        Some(first) if first < v => return Ok(Err(Disorder(c.idx))),
+                        Some(first) => heap.push(std::cmp::Reverse((first, i))),
+                        None => c.plan = None,
+                    }
+                    continue;
+                }
+                c.fill(learned, filter);
+                match c.buf.pop_front() {
+                    Some(n) if n < v => return Ok(Err(Disorder(c.idx))),
+                    Some(n) => Some(n),
+                    None => {
+                        c.plan = None;
+                        None
+                    }
+                }
+            }
+            Input::Mem(it) => it.next().cloned(),
+            Input::Run(r, range) => next_in_run(r, range)?,
+        };
+        if let Some(n) = next {
+            heap.push(std::cmp::Reverse((n, i)));
+        }
+        if group.first().is_some_and(|g| g.key != v.key) {
+            f(&group, learned)?;
+            resolved += 1;
+            if resolved % 1024 == 0 {
+                learned.prune(&group[0].key);
+            }
+            group.clear();
+        }
+        // The same version from a table and its WAL: keep one.
+        if group
+            .last()
+            .is_some_and(|g| g.seq == v.seq && g.vtype == v.vtype)
+        {
+            continue;
+        }
+        group.push(v);
+    }
+    if !group.is_empty() {
+        f(&group, learned)?;
+    }
+    Ok(Ok(()))
+}
+
+/// The report of a streamed table, from the units the ranges decoded (a unit two ranges shared
+/// counts once; one no range reached, which cannot happen when the ranges cover the key space, is
+/// decoded here).
+pub(super) fn table_report(
+    t: &StreamTable,
+    parts: &BTreeMap<usize, (UnitOutcome, u64)>,
+) -> FileReport {
+    let plan = Salvage::plan(t.src.bytes(), &t.path);
+    let mut unverified = 0u64;
+    let outcomes: Vec<UnitOutcome> = (0..plan.units.len())
+        .map(|i| match parts.get(&i) {
+            Some((o, u)) => {
+                unverified += u;
+                o.clone()
+            }
+            None => {
+                let r = plan.decode_unit(i, |_| {});
+                if let (Ok(n), true) = (&r, plan.units[i].unverified()) {
+                    unverified += n;
+                }
+                r
+            }
+        })
+        .collect();
+    let (ts, damage) = plan.range_tombstones();
+    unverified += ts.iter().filter(|(_, u)| *u).count() as u64;
+    let none = vec![None; outcomes.len()];
+    let mut report = plan.report(&outcomes, &none, &ts, &damage, unverified);
+    if let Err(e) = t.src.check_intact() {
+        report.changed_while_read(&e);
+    }
+    if t.listed {
+        report.bound_lost_keys(t.lo.as_deref(), t.hi.as_deref());
+    }
+    report.column_family = t.column_family.clone();
+    report
+}
