@@ -13,6 +13,7 @@ bash corpus/gen-leveldb-raw.sh
 rm -rf corpus/wal corpus/db
 cargo run -q -p rockrescue-oracle --bin gen-wal -- corpus/wal
 cargo run -q -p rockrescue-oracle --bin gen-db -- corpus/db
+cargo run -q -p rockrescue-oracle --bin gen-bench-db -- corpus/db/levels 12000 --small
 bash corpus/gen-leveldb-newer.sh
 cargo run -q -p rockrescue-oracle --bin gen-tikv -- corpus/tikv
 cargo run -q -p rockrescue-oracle --bin gen-tikv -- --no-checksum corpus/tikv-nochecksum

@@ -134,6 +134,14 @@ pub fn run(a: &SalvageArgs) -> i32 {
         rep.tables.len(),
         rep.wals.len()
     );
+    if rep.scratch_bytes > 0 {
+        let _ = writeln!(
+            o,
+            "{} bytes of unsorted entries (WAL records, carved or unordered tables) went through \
+             sorted runs in scratch space (removed)",
+            rep.scratch_bytes
+        );
+    }
     for n in &rep.notes {
         let _ = writeln!(o, "note: {n}");
     }

@@ -53,6 +53,8 @@ struct Runs {
     lost: Vec<LostRange>,
     /// Tables read as sorted streams (format-specs/manifest.md §5.7).
     tables: Vec<StreamTable>,
+    /// Bytes written to run files.
+    spilled: u64,
 }
 
 impl Runs {
@@ -74,8 +76,9 @@ impl Runs {
             std::fs::create_dir_all(&self.tmp)?;
         }
         let p = self.tmp.join(format!("run-{}", self.files.len()));
-        let mut w = BufWriter::new(File::create(&p)?);
+        let mut w = BufWriter::with_capacity(1 << 20, File::create(&p)?);
         for v in self.mem.drain(..) {
+            self.spilled += (v.key.len() + v.value.len() + 18) as u64;
             write_version(&mut w, &v)?;
         }
         w.flush()?;
@@ -109,6 +112,15 @@ pub struct DbSalvageReport {
     pub tables: Vec<FileReport>,
     pub wals: Vec<WalOutcome>,
     pub notes: Vec<String>,
+    /// Bytes of sorted runs written to scratch space: entries that were not already sorted (WAL
+    /// records, carved or unordered tables) past the memory budget. Tables read whole through
+    /// their index never are (format-specs/manifest.md §5.7).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub scratch_bytes: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// What reading one WAL gave.
@@ -424,6 +436,7 @@ pub fn salvage_db_visit(
         tombstones: Vec::new(),
         lost: Vec::new(),
         tables: Vec::new(),
+        spilled: 0,
     };
     // Tables. A table the MANIFEST does not list is an orphan (skipped unless asked for), except
     // when its file number is at or above the MANIFEST's next file number: it was made after the
@@ -704,6 +717,7 @@ pub fn salvage_db_visit(
             let _ = std::fs::remove_file(f);
         }
         let _ = std::fs::remove_dir(&r.tmp);
+        rep.scratch_bytes += r.spilled;
         rep.column_families.push(outcome);
     }
     reports.sort_by_key(|(pos, _)| *pos);

@@ -275,10 +275,20 @@ impl<'a> TableCursor<'a> {
     }
 
     /// Plan the table, read its range tombstones and find the first unit that may hold keys of
-    /// the range.
-    fn open(&mut self, learned: &mut Learned) {
+    /// the range. False when the table holds keys outside the bounds the MANIFEST records for it
+    /// (then it cannot be read by key range: the ranges that would need those keys do not open it).
+    fn open(&mut self, learned: &mut Learned) -> bool {
         self.opened = true;
         let plan = Salvage::plan(self.t.src.bytes(), &self.t.path);
+        if let (Some(lo), Some(hi), Some(last)) =
+            (&self.t.lo, &self.t.hi, plan.units.len().checked_sub(1))
+        {
+            let first_key = edge_key(&plan, 0, false).flatten();
+            let last_key = edge_key(&plan, last, true).flatten();
+            if first_key.is_some_and(|k| k < *lo) || last_key.is_some_and(|k| k > *hi) {
+                return false;
+            }
+        }
         let (ts, damage) = plan.range_tombstones();
         for (t, _) in &ts {
             learned
@@ -315,6 +325,7 @@ impl<'a> TableCursor<'a> {
             self.next_unit = a.saturating_sub(1);
         }
         self.plan = Some(plan);
+        true
     }
 
     /// Decode units until one gives entries of the range (or the table or the range ends).
@@ -363,18 +374,7 @@ impl<'a> TableCursor<'a> {
 /// before it to the first key of the nearest readable unit after it, the MANIFEST's bounds where
 /// there is none (as `FileReport::bound_lost_keys` fills them; damage-report.md §5.3).
 fn lost_around(plan: &Salvage<'_>, i: usize, t: &StreamTable) -> LostRange {
-    let edge = |j: usize, last: bool| -> Option<Option<Vec<u8>>> {
-        let mut key = None;
-        let mut first = true;
-        plan.decode_unit(j, |e| {
-            if last || first {
-                key = Some(e.user_key.to_vec());
-            }
-            first = false;
-        })
-        .ok()?;
-        Some(key)
-    };
+    let edge = |j: usize, last: bool| edge_key(plan, j, last);
     let from = (0..i)
         .rev()
         .find_map(|j| edge(j, true))
@@ -385,6 +385,21 @@ fn lost_around(plan: &Salvage<'_>, i: usize, t: &StreamTable) -> LostRange {
         .flatten()
         .or_else(|| t.hi.clone());
     (from, to, u64::MAX)
+}
+
+/// The first or last user key of unit `j`: `None` when the unit does not decode, `Some(None)` when
+/// it holds no entry.
+fn edge_key(plan: &Salvage<'_>, j: usize, last: bool) -> Option<Option<Vec<u8>>> {
+    let mut key = None;
+    let mut first = true;
+    plan.decode_unit(j, |e| {
+        if last || first {
+            key = Some(e.user_key.to_vec());
+        }
+        first = false;
+    })
+    .ok()?;
+    Some(key)
 }
 
 /// One sorted input of a range's merge.
@@ -437,7 +452,8 @@ pub(super) fn merge_range<'a>(
         match c.placeholder() {
             Some(p) => heap.push(std::cmp::Reverse((p, i))),
             None => {
-                c.open(learned);
+                // No MANIFEST bounds to hold the table to.
+                let _ = c.open(learned);
                 c.fill(learned, filter);
                 if let Some(v) = c.buf.pop_front() {
                     heap.push(std::cmp::Reverse((v, i)));
@@ -475,7 +491,9 @@ pub(super) fn merge_range<'a>(
             Input::Table(c) => {
                 if !c.opened {
                     // The placeholder: open the table, and put its first entry in its place.
-                    c.open(learned);
+                    if !c.open(learned) {
+                        return Ok(Err(Disorder(c.idx)));
+                    }
                     c.fill(learned, filter);
                     match c.buf.pop_front() {
                         Some(first) if first < v => return Ok(Err(Disorder(c.idx))),

@@ -12,15 +12,23 @@
 //! At the end it prints the number of live keys (read back through RocksDB), the check for the
 //! benchmark's output.
 //!
-//! Usage: cargo run -p rockrescue-oracle --bin gen-bench-db -- OUT_DIR [KEYS]
+//! With `--small` the same history is written with 64 KiB memtables and tables, so that a few
+//! thousand keys make dozens of tables of many blocks on several levels: `corpus/db/levels`, for
+//! the tests of the parallel merge. Then it also writes `OUT_DIR.expected.txt`, RocksDB's final
+//! state read back through the open database (WAL included): one line per key, `KEY SHA` (the key
+//! in hex, the first 16 hex digits of the value's SHA-256).
+//!
+//! Usage: cargo run -p rockrescue-oracle --bin gen-bench-db -- OUT_DIR [KEYS] [--small]
+//!   corpus/db/levels: `gen-bench-db corpus/db/levels 12000 --small`
 use rockrescue_oracle::gen::{text_value, Rng};
 use rocksdb::{
-    BlockBasedOptions, ChecksumType, DBCompressionType, IteratorMode, Options, WriteBatch,
-    WriteOptions, DB,
+    BlockBasedOptions, ChecksumType, DBCompressionType, IteratorMode, Options,
+    WaitForCompactOptions, WriteBatch, WriteOptions, DB,
 };
+use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
-fn opts() -> Options {
+fn opts(small: bool) -> Options {
     let mut o = Options::default();
     let mut b = BlockBasedOptions::default();
     b.set_format_version(5);
@@ -34,6 +42,12 @@ fn opts() -> Options {
     o.set_level_zero_file_num_compaction_trigger(4);
     o.set_max_background_jobs(2);
     o.create_if_missing(true);
+    if small {
+        o.set_write_buffer_size(64 << 10);
+        o.set_target_file_size_base(24 << 10);
+        o.set_max_bytes_for_level_base(96 << 10);
+        o.set_max_background_jobs(1);
+    }
     o
 }
 
@@ -50,7 +64,8 @@ fn scatter(i: u64, n: u64) -> u64 {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let small = std::env::args().any(|a| a == "--small");
+    let mut args = std::env::args().skip(1).filter(|a| a != "--small");
     let out: PathBuf = args
         .next()
         .map(PathBuf::from)
@@ -58,7 +73,7 @@ fn main() {
     let n: u64 = args.next().map(|s| s.parse().unwrap()).unwrap_or(4_000_000);
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).unwrap();
-    let db = DB::open(&opts(), &out).unwrap();
+    let db = DB::open(&opts(small), &out).unwrap();
     let mut no_wal = WriteOptions::default();
     no_wal.disable_wal(true);
     let with_wal = WriteOptions::default();
@@ -69,7 +84,11 @@ fn main() {
             let k = key(scatter(i, n));
             match pick(i) {
                 Some(true) => {
-                    let len = 60 + rng.below(121) as usize;
+                    let len = if small {
+                        8 + rng.below(40) as usize
+                    } else {
+                        60 + rng.below(121) as usize
+                    };
                     let mut v = format!("r{round} ").into_bytes();
                     v.extend_from_slice(&text_value(&mut rng, len));
                     b.put(&k, &v);
@@ -77,7 +96,7 @@ fn main() {
                 Some(false) => b.delete(&k),
                 None => continue,
             }
-            if b.len() >= 1000 {
+            if b.len() >= if small { 100 } else { 1000 } {
                 // The last `wal_tail` keys of the last round go through the WAL.
                 let wo = if i + wal_tail >= n {
                     &with_wal
@@ -101,6 +120,11 @@ fn main() {
         0,
     );
     db.flush().unwrap();
+    // The last round stays where its flushes put it: level 0 beside the older levels.
+    db.wait_for_compact(&WaitForCompactOptions::default())
+        .unwrap();
+    db.set_options(&[("disable_auto_compactions", "true")])
+        .unwrap();
     write(
         3,
         &|i| match (i * 7) % 40 {
@@ -110,9 +134,10 @@ fn main() {
         },
         n / 20,
     );
-    // No flush: the tail of the last round stays in the WAL (and the memtable).
-    let live = db.iterator(IteratorMode::Start).count();
-    println!("{live} live keys");
+    // No flush: the tail of the last round stays in the WAL (and the memtable). Flushes already
+    // started finish first, so that the files stop changing.
+    db.wait_for_compact(&WaitForCompactOptions::default())
+        .unwrap();
     let files: Vec<_> = db.live_files().unwrap();
     let mut levels = std::collections::BTreeMap::<i32, (u32, u64)>::new();
     for f in &files {
@@ -123,6 +148,42 @@ fn main() {
     for (l, (c, s)) in levels {
         println!("L{l}: {c} tables, {} MB", s >> 20);
     }
-    // Dropped without a flush or a clean close of the WAL: as a crash would leave it.
+    // Dropped without a flush or a clean close of the WAL: as a crash would leave it. (The
+    // memtable's WAL records are written to the file as each batch is; writes made without the
+    // WAL and not flushed are lost, as in a crash.)
     std::mem::forget(db);
+    for e in std::fs::read_dir(&out).unwrap() {
+        let p = e.unwrap().path();
+        if p.file_name().unwrap().to_string_lossy().starts_with("LOG") {
+            std::fs::remove_file(&p).unwrap();
+        }
+    }
+    // What RocksDB recovers from the files: a read-only open of a copy (the original is still
+    // locked by the forgotten handle).
+    let copy = std::env::temp_dir().join("rockrescue-gen-bench-db-copy");
+    let _ = std::fs::remove_dir_all(&copy);
+    std::fs::create_dir_all(&copy).unwrap();
+    for e in std::fs::read_dir(&out).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, copy.join(p.file_name().unwrap())).unwrap();
+    }
+    let db = DB::open_for_read_only(&opts(small), &copy, false).unwrap();
+    let mut live = 0u64;
+    let mut expected = String::new();
+    for item in db.iterator(IteratorMode::Start) {
+        let (k, v) = item.unwrap();
+        live += 1;
+        if small {
+            let h = hex::encode(Sha256::digest(&v));
+            expected.push_str(&format!("{} {}\n", hex::encode(&k), &h[..16]));
+        }
+    }
+    drop(db);
+    let _ = std::fs::remove_dir_all(&copy);
+    println!("{live} live keys, as RocksDB recovers them");
+    if small {
+        let mut name = out.file_name().unwrap().to_os_string();
+        name.push(".expected.txt");
+        std::fs::write(out.with_file_name(name), expected).unwrap();
+    }
 }
