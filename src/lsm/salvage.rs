@@ -278,6 +278,18 @@ pub trait StateSink {
     fn formatter(&self) -> Option<EntryFormatter> {
         None
     }
+    /// Whether the sink wants to hear of key ranges lost to damage as the merge finds them
+    /// ([`StateSink::lost_range`]); the column family is then merged by one thread.
+    fn wants_lost_ranges(&self) -> bool {
+        false
+    }
+    /// User keys `[from, to]` (`None`: open) of the current column family that damage may have
+    /// taken: told before any entry in that range, so a reader of the entries knows, at each key,
+    /// every lost range that reaches it (format-specs/manifest.md §5.7).
+    fn lost_range(&mut self, from: Option<&[u8]>, to: Option<&[u8]>) -> io::Result<()> {
+        let _ = (from, to);
+        Ok(())
+    }
     /// The formatted bytes of `entries` consecutive entries (see [`StateSink::formatter`]).
     fn write_formatted(&mut self, bytes: &[u8], entries: u64) -> io::Result<()> {
         let _ = (bytes, entries);
@@ -365,6 +377,81 @@ pub fn salvage_db_visit(
     opts: &DbSalvageOptions,
     sink: &mut dyn StateSink,
 ) -> io::Result<DbSalvageReport> {
+    let mut prepared = prepare_db(dir, tmp, opts)?;
+    let mut done = Vec::new();
+    for name in prepared.column_families() {
+        if let Some(work) = prepared.take_cf(&name) {
+            done.push(work.merge(sink)?);
+        }
+    }
+    Ok(prepared.finish(done))
+}
+
+/// A database read up to its merge (format-specs/manifest.md §5.7): the MANIFEST replayed, every
+/// table either planned for streaming or read into a sorted run, the WALs replayed. Each column
+/// family is then merged on its own ([`Prepared::take_cf`], [`CfWork::merge`]), on any thread, and
+/// [`Prepared::finish`] assembles the report.
+pub struct Prepared {
+    rep: DbSalvageReport,
+    reports: Vec<(usize, FileReport)>,
+    work: BTreeMap<u32, CfWork>,
+    tmp: PathBuf,
+}
+
+/// One column family of a [`Prepared`] database, ready to merge.
+pub struct CfWork {
+    id: u32,
+    name: String,
+    runs: Runs,
+    dir: PathBuf,
+    operator: Option<super::merge::MergeOperator>,
+    suspect_below: u64,
+    filter: Option<KeyFilter>,
+    progress: Option<ProgressHook>,
+    memory_budget: usize,
+}
+
+/// What merging one column family gave, for [`Prepared::finish`].
+pub struct CfDone {
+    outcome: CfOutcome,
+    reports: Vec<(usize, FileReport)>,
+    notes: Vec<String>,
+    scratch: u64,
+}
+
+impl Prepared {
+    /// The column families to merge, in id order.
+    pub fn column_families(&self) -> Vec<String> {
+        self.work.values().map(|w| w.name.clone()).collect()
+    }
+
+    /// Take one column family out to merge it.
+    pub fn take_cf(&mut self, name: &str) -> Option<CfWork> {
+        let id = *self.work.iter().find(|(_, w)| w.name == name)?.0;
+        self.work.remove(&id)
+    }
+
+    /// The report, from what the merges gave (column families in id order).
+    pub fn finish(self, mut done: Vec<CfDone>) -> DbSalvageReport {
+        let mut rep = self.rep;
+        let mut reports = self.reports;
+        done.sort_by_key(|d| d.outcome.id);
+        for d in done {
+            reports.extend(d.reports);
+            rep.notes.extend(d.notes);
+            rep.scratch_bytes += d.scratch;
+            rep.column_families.push(d.outcome);
+        }
+        reports.sort_by_key(|(pos, _)| *pos);
+        rep.tables = reports.into_iter().map(|(_, r)| r).collect();
+        let _ = std::fs::remove_dir_all(&self.tmp);
+        rep
+    }
+}
+
+/// Read the database in `dir` up to its merge (see [`Prepared`]). Sorted runs that outgrow the
+/// memory budget spill under `tmp` (created; removed by [`Prepared::finish`]).
+pub fn prepare_db(dir: &Path, tmp: &Path, opts: &DbSalvageOptions) -> io::Result<Prepared> {
     let tmp = tmp.to_path_buf();
     std::fs::create_dir_all(&tmp)?;
     let mut rep = DbSalvageReport {
@@ -659,9 +746,9 @@ pub fn salvage_db_visit(
             }
         }
     }
-    // Merge and resolve per column family, key ranges in parallel (format-specs/manifest.md §5.7).
-    let threads = rayon::current_num_threads().max(1);
-    for (id, mut r) in runs {
+    // Each column family merges on its own (format-specs/manifest.md §5.7).
+    let mut work = BTreeMap::new();
+    for (id, r) in runs {
         let name = names
             .get(&id)
             .cloned()
@@ -671,36 +758,77 @@ pub fn salvage_db_visit(
                 continue;
             }
         }
-        let operator = operators.get(&name).cloned();
-        // A table whose entries turn out unordered is read into a sorted run and the column family
-        // merged again from the start (the sink is told by a second `begin_cf`).
+        work.insert(
+            id,
+            CfWork {
+                id,
+                operator: operators.get(&name).cloned(),
+                name,
+                runs: r,
+                dir: dir.to_path_buf(),
+                suspect_below: wal_suspect_below.get(&id).copied().unwrap_or(0),
+                filter: opts.filter.clone(),
+                progress: opts.progress.clone(),
+                memory_budget: opts.memory_budget,
+            },
+        );
+    }
+    Ok(Prepared {
+        rep,
+        reports,
+        work,
+        tmp,
+    })
+}
+
+impl CfWork {
+    /// The column family's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Merge the column family into `sink` (`begin_cf`, the keys in order, `end_cf`), key ranges in
+    /// parallel unless the sink wants to hear of lost key ranges as they are found
+    /// ([`StateSink::lost_range`]). A table whose entries turn out unordered is read into a sorted
+    /// run and the column family merged again from the start (the sink is told by a second
+    /// `begin_cf`).
+    pub fn merge(mut self, sink: &mut dyn StateSink) -> io::Result<CfDone> {
+        let threads = if sink.wants_lost_ranges() {
+            1
+        } else {
+            rayon::current_num_threads().max(1)
+        };
+        let r = &mut self.runs;
+        let mut reports = Vec::new();
+        let mut notes = Vec::new();
         let (outcome, parts) = loop {
             r.mem.sort_unstable();
-            let file_name = sink.begin_cf(&name)?;
+            let file_name = sink.begin_cf(&self.name)?;
             let job = CfJob {
-                dir,
-                operator: operator.as_ref(),
-                suspect_below: wal_suspect_below.get(&id).copied().unwrap_or(0),
-                filter: opts.filter.as_ref(),
-                progress: &opts.progress,
+                dir: &self.dir,
+                operator: self.operator.as_ref(),
+                suspect_below: self.suspect_below,
+                filter: self.filter.as_ref(),
+                progress: &self.progress,
                 threads,
-                buffer_budget: (opts.memory_budget as u64 / 2).max(16 << 20),
+                buffer_budget: (self.memory_budget as u64 / 2).max(16 << 20),
             };
-            match merge_cf(&r, &job, sink)? {
+            match merge_cf(r, &job, sink)? {
                 Ok((mut outcome, parts)) => {
-                    outcome.id = id;
-                    outcome.name = name.clone();
+                    outcome.id = self.id;
+                    outcome.name = self.name.clone();
                     outcome.file = file_name;
                     break (outcome, parts);
                 }
                 Err(stream::Disorder(i)) => {
                     let t = r.tables.remove(i);
-                    rep.notes.push(format!(
-                        "{}: entries out of key order; read into a sorted run and column family '{name}' \
+                    notes.push(format!(
+                        "{}: entries out of key order; read into a sorted run and column family '{}' \
                          merged again",
-                        t.path.display()
+                        t.path.display(),
+                        self.name
                     ));
-                    reports.push((t.pos, read_into_runs(&t, &mut r, opts.filter.as_ref())?));
+                    reports.push((t.pos, read_into_runs(&t, r, self.filter.as_ref())?));
                 }
             }
         };
@@ -717,13 +845,13 @@ pub fn salvage_db_visit(
             let _ = std::fs::remove_file(f);
         }
         let _ = std::fs::remove_dir(&r.tmp);
-        rep.scratch_bytes += r.spilled;
-        rep.column_families.push(outcome);
+        Ok(CfDone {
+            outcome,
+            reports,
+            notes,
+            scratch: r.spilled,
+        })
     }
-    reports.sort_by_key(|(pos, _)| *pos);
-    rep.tables = reports.into_iter().map(|(_, r)| r).collect();
-    let _ = std::fs::remove_dir_all(&tmp);
-    Ok(rep)
 }
 
 /// What every range of one column family's merge shares.
@@ -962,7 +1090,7 @@ fn merge_cf(
     let base = stream::Learned {
         tombstones: r.tombstones.clone(),
         lost: r.lost.clone(),
-        parts: Vec::new(),
+        ..stream::Learned::default()
     };
     let runs = stream::RunInputs {
         mem: &r.mem,
@@ -980,7 +1108,14 @@ fn merge_cf(
     };
     if job.threads <= 1 {
         // One thread: the whole key space, merged and written here.
+        let tell_lost = sink.wants_lost_ranges();
         let mut learned = base;
+        if tell_lost {
+            for (from, to, _) in &learned.lost {
+                sink.lost_range(from.as_deref(), to.as_deref())?;
+            }
+            learned.fresh = Some(Vec::new());
+        }
         let mut outcome = CfOutcome::default();
         let mut blobs = new_blobs();
         let (mut counted, mut unreported) = (0usize, 0u64);
@@ -994,6 +1129,11 @@ fn merge_cf(
                 if learned.parts.len() > counted {
                     tally.add(learned.parts[counted..].iter().map(|p| p.4).sum());
                     counted = learned.parts.len();
+                }
+                if let Some(fresh) = &mut learned.fresh {
+                    for (from, to, _) in fresh.drain(..) {
+                        sink.lost_range(from.as_deref(), to.as_deref())?;
+                    }
                 }
                 let before = outcome.keys;
                 resolve(
@@ -1014,6 +1154,9 @@ fn merge_cf(
                 Ok(())
             },
         )?;
+        for (from, to, _) in learned.fresh.take().into_iter().flatten() {
+            sink.lost_range(from.as_deref(), to.as_deref())?;
+        }
         ProgressHook::tell(job.progress, SalvageProgress::Keys(unreported));
         tally.finish();
         return Ok(merged.map(|()| (outcome, learned.parts)));

@@ -187,9 +187,19 @@ pub(super) struct Learned {
     pub lost: Vec<LostRange>,
     /// The units the table cursors decoded.
     pub parts: Vec<UnitPart>,
+    /// When set, lost ranges found during the merge are also collected here, for the caller to
+    /// pass on.
+    pub fresh: Option<Vec<LostRange>>,
 }
 
 impl Learned {
+    fn lose(&mut self, l: LostRange) {
+        if let Some(f) = &mut self.fresh {
+            f.push(l.clone());
+        }
+        self.lost.push(l);
+    }
+
     /// Forget what cannot apply to keys at or after `key` (the merge only moves forward).
     pub fn prune(&mut self, key: &[u8]) {
         if self.tombstones.len() > 32 {
@@ -308,7 +318,7 @@ impl<'a> TableCursor<'a> {
             } else {
                 (None, None, u64::MAX)
             };
-            learned.lost.push(lost);
+            learned.lose(lost);
         }
         // The first unit whose separator reaches the range, and the one before it: if that one is
         // lost, the keys it may have held can reach into the range (manifest.md §5.7).
@@ -360,7 +370,7 @@ impl<'a> TableCursor<'a> {
                 Err(_) => {
                     // Entries the block gave before it failed stay, as when a table is read
                     // whole (`Salvage::visit_entries`).
-                    learned.lost.push(lost_around(plan, i, self.t));
+                    learned.lose(lost_around(plan, i, self.t));
                     0
                 }
             };
@@ -438,7 +448,7 @@ pub(super) fn merge_range<'a>(
     range: &'a KeyRange,
     learned: &mut Learned,
     filter: Option<&KeyFilter>,
-    mut f: impl FnMut(&[Version1], &Learned) -> io::Result<()>,
+    mut f: impl FnMut(&[Version1], &mut Learned) -> io::Result<()>,
 ) -> io::Result<Result<(), Disorder>> {
     let mut inputs: Vec<Input<'a>> = Vec::new();
     let mut heap: BinaryHeap<std::cmp::Reverse<(Version1, usize)>> = BinaryHeap::new();

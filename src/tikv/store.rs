@@ -96,7 +96,7 @@ impl StateSink for Spool {
             self.keys[i] = 0;
             self.suspect[i] = 0;
             let p = self.dir.join(format!("{name}.run"));
-            self.cur = Some((i, BufWriter::with_capacity(1 << 16, File::create(&p)?)));
+            self.cur = Some((i, BufWriter::with_capacity(1 << 20, File::create(&p)?)));
             return Ok(format!("{name}.run"));
         }
         Ok(String::new())
@@ -153,7 +153,7 @@ impl SpoolWriter {
     pub fn create(dir: &Path, cf: &str) -> io::Result<SpoolWriter> {
         std::fs::create_dir_all(dir)?;
         Ok(SpoolWriter {
-            w: BufWriter::with_capacity(1 << 16, File::create(dir.join(format!("{cf}.run")))?),
+            w: BufWriter::with_capacity(1 << 20, File::create(dir.join(format!("{cf}.run")))?),
             records: 0,
         })
     }
