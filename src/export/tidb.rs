@@ -31,7 +31,7 @@ use crate::tikv::codec::decode_bytes_lenient;
 use crate::tikv::mvcc::{parse_lock, parse_write, LockType, WriteType};
 use crate::tikv::region::{self, MergeMode, RegionPlan};
 use crate::tikv::store::{
-    resolve, salvage_stores, Divergence, KeyGroup, KeyState, MergedStores, RegionFilter,
+    resolve, stream_stores, Divergence, KeyGroup, KeyState, MergedStores, RegionFilter,
     ResolveProblems, StoreOutcome,
 };
 
@@ -828,8 +828,41 @@ pub fn export(
 ) -> io::Result<(TidbExportReport, Vec<StoreOutcome>)> {
     prepare_dirs(out, tmp, datadirs)?;
     progress(Progress::Salvaging);
-    let stores = salvage_stores(datadirs, tmp, &opts.salvage)?;
-    export_spooled(stores, out, tmp, opts, progress, None)
+    // Each store's data column families stream straight into the merge: nothing is spooled
+    // (format-specs/tikv.md §8).
+    let live = stream_stores(datadirs, tmp, &opts.salvage)?;
+    let n = live.metas.len();
+    let (dirs, salvage, again_tmp) = (datadirs.to_vec(), opts.salvage.clone(), tmp.join("again"));
+    let finish = live.finish;
+    let input = StoresInput {
+        merged: live.merged,
+        metas: live.metas,
+        lost: vec![Default::default(); n],
+        finish: Box::new(move || finish.join()),
+        // The primaries' write and lock records, read again (only the tables that hold them).
+        again: Box::new(move |keys| {
+            let ranges = keys
+                .iter()
+                .map(|k| {
+                    let from = crate::tikv::mvcc::data_key(k, None);
+                    let mut below = from.clone();
+                    below.extend_from_slice(&[0xff; 9]);
+                    (from, Some(below))
+                })
+                .collect();
+            let o = crate::lsm::salvage::DbSalvageOptions {
+                filter: Some(crate::lsm::salvage::KeyFilter {
+                    cfs: vec!["write".into(), "lock".into()],
+                    ranges,
+                }),
+                progress: None,
+                ..salvage.clone()
+            };
+            let _ = std::fs::remove_dir_all(&again_tmp);
+            Ok(stream_stores(&dirs, &again_tmp, &o)?.merged)
+        }),
+    };
+    export_from(input, out, tmp, opts, progress, None)
 }
 
 /// Check that neither `out` nor `tmp` lies on an input (nothing is written onto an input,
@@ -850,7 +883,8 @@ pub(crate) fn prepare_dirs<P: AsRef<Path>>(
     std::fs::create_dir_all(tmp)
 }
 
-/// Export from stores already spooled under `tmp/store-<i>/` (the layout of [`salvage_stores`]).
+/// Export from stores already spooled under `tmp/store-<i>/` (the layout of
+/// [`crate::tikv::store::salvage_stores`]).
 /// `schema`: a catalog builder that already holds the schema (a BR backup's); the stream's meta
 /// keys are then not used.
 pub(crate) fn export_spooled(
@@ -861,8 +895,50 @@ pub(crate) fn export_spooled(
     progress: &dyn Fn(Progress),
     schema: Option<CatalogBuilder>,
 ) -> io::Result<(TidbExportReport, Vec<StoreOutcome>)> {
-    let mut merged = MergedStores::open(tmp, stores.len())?;
-    let metas: Vec<region::StoreMeta> = stores.iter().map(|s| s.meta.clone()).collect();
+    let n = stores.len();
+    let spools = tmp.to_path_buf();
+    let input = StoresInput {
+        merged: MergedStores::open(tmp, n)?,
+        metas: stores.iter().map(|s| s.meta.clone()).collect(),
+        lost: stores.iter().map(|s| s.lost_spans()).collect(),
+        finish: Box::new(move || Ok(stores)),
+        again: Box::new(move |_| MergedStores::open(&spools, n)),
+    };
+    export_from(input, out, tmp, opts, progress, schema)
+}
+
+/// What an export reads: the stores' merged stream, and what to do once it is read.
+pub(crate) struct StoresInput {
+    pub merged: MergedStores,
+    /// Each store's identity and region metadata.
+    pub metas: Vec<region::StoreMeta>,
+    /// Per store, per data CF: the key ranges lost to damage, where known before the merge
+    /// (spools; live streams tell theirs as they go).
+    pub lost: Vec<[Vec<crate::tikv::store::LostSpan>; 3]>,
+    /// The stores' outcomes, once the stream has been read to its end.
+    pub finish: Box<dyn FnOnce() -> io::Result<Vec<StoreOutcome>>>,
+    /// A second stream holding at least the write and lock records of these raw keys (the
+    /// primaries of pending locks).
+    pub again: Box<dyn Fn(&[Vec<u8>]) -> io::Result<MergedStores>>,
+}
+
+/// Export the TiDB tables of the stores' merged stream.
+pub(crate) fn export_from(
+    input: StoresInput,
+    out: Option<&Path>,
+    tmp: &Path,
+    opts: &TidbExportOptions,
+    progress: &dyn Fn(Progress),
+    schema: Option<CatalogBuilder>,
+) -> io::Result<(TidbExportReport, Vec<StoreOutcome>)> {
+    let StoresInput {
+        mut merged,
+        metas,
+        lost,
+        finish,
+        again,
+    } = input;
+    let n = metas.len();
     region::check_stores(&metas, opts.force)
         .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?;
     let without: Vec<&str> = metas
@@ -929,14 +1005,14 @@ pub(crate) fn export_spooled(
         let plan = p.for_node(&local);
         merged.use_regions(RegionFilter {
             plan: plan.clone(),
-            lost: stores.iter().map(|s| s.lost_spans()).collect(),
+            lost: lost.clone(),
         })?;
         region_plan = Some(plan);
     } else if mode == MergeMode::Regions {
         let plan = region::plan(&metas);
         merged.use_regions(RegionFilter {
             plan: plan.clone(),
-            lost: stores.iter().map(|s| s.lost_spans()).collect(),
+            lost: lost.clone(),
         })?;
         region_plan = Some(plan);
     }
@@ -944,24 +1020,8 @@ pub(crate) fn export_spooled(
     let mut rep = TidbExportReport {
         read_ts: (read_ts != u64::MAX).then_some(read_ts),
         format: opts.format,
-        stores: stores
-            .iter()
-            .map(|s| StoreSummary {
-                path: s.path.clone(),
-                kv_dir: s.kv_dir.clone(),
-                default_keys: s.keys[0],
-                write_keys: s.keys[1],
-                lock_keys: s.keys[2],
-                tables_damaged: s
-                    .report
-                    .tables
-                    .iter()
-                    .filter(|t| !t.damaged.is_empty())
-                    .count(),
-                wal_problems: s.report.wals.iter().map(|w| w.problems.len()).sum(),
-                notes: s.report.notes.clone(),
-            })
-            .collect(),
+        // Filled in once the stores' salvage is complete.
+        stores: Vec::new(),
         merge: mode,
         regions: None,
         divergence: Divergence::default(),
@@ -1192,6 +1252,26 @@ pub(crate) fn export_spooled(
         rows: rows_total,
     });
     rep.divergence = divergence;
+    // The stream is read: the stores' salvage reports are complete.
+    let stores = finish()?;
+    rep.stores = stores
+        .iter()
+        .map(|s| StoreSummary {
+            path: s.path.clone(),
+            kv_dir: s.kv_dir.clone(),
+            default_keys: s.keys[0],
+            write_keys: s.keys[1],
+            lock_keys: s.keys[2],
+            tables_damaged: s
+                .report
+                .tables
+                .iter()
+                .filter(|t| !t.damaged.is_empty())
+                .count(),
+            wal_problems: s.report.wals.iter().map(|w| w.problems.len()).sum(),
+            notes: s.report.notes.clone(),
+        })
+        .collect();
     if let Some(sp) = &rep.gc_safe_point {
         if let Some(ts) = sp.ts.filter(|ts| read_ts != u64::MAX && read_ts < *ts) {
             rep.notes.push(format!(
@@ -1251,7 +1331,7 @@ pub(crate) fn export_spooled(
                 p.lost.len()
             ));
         }
-    } else if stores.len() > 1 {
+    } else if n > 1 {
         let why = if opts.merge == Some(MergeMode::Keys) {
             "as asked (--merge keys)".to_string()
         } else {
@@ -1310,7 +1390,7 @@ pub(crate) fn export_spooled(
         );
     }
     if !rep.pending_locks.is_empty() {
-        primary_status(tmp, stores.len(), &mut rep.pending_locks)?;
+        primary_status(&*again, &mut rep.pending_locks)?;
         let committed = rep
             .pending_locks
             .iter()
@@ -1690,14 +1770,18 @@ fn pending_locks(g: &KeyGroup, read_ts: u64, catalog: &Catalog) -> Vec<PendingLo
 
 /// Find each pending lock's transaction on its primary key: a second pass over the merged stores
 /// (locks are few; only the primaries' write records are looked at).
-fn primary_status(tmp: &Path, n: usize, locks: &mut [PendingLock]) -> io::Result<()> {
+fn primary_status(
+    again: &dyn Fn(&[Vec<u8>]) -> io::Result<MergedStores>,
+    locks: &mut [PendingLock],
+) -> io::Result<()> {
     let mut wanted: BTreeMap<Vec<u8>, Vec<usize>> = BTreeMap::new();
     for (i, l) in locks.iter().enumerate() {
         if let Ok(p) = hex::decode(&l.primary) {
             wanted.entry(p).or_default().push(i);
         }
     }
-    let mut merged = MergedStores::open(tmp, n)?;
+    let keys: Vec<Vec<u8>> = wanted.keys().cloned().collect();
+    let mut merged = again(&keys)?;
     while let Some(g) = merged.next_group()? {
         let Some(idx) = wanted.get(&g.raw) else {
             continue;

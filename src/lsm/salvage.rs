@@ -611,7 +611,19 @@ pub fn prepare_db(dir: &Path, tmp: &Path, opts: &DbSalvageOptions) -> io::Result
             ));
         }
         let (prop_id, prop_name) = plan.column_family();
-        let sorted = stream::streamable(&plan);
+        let (lo, hi) = meta.map_or((None, None), |m| {
+            (user_key_of_hex(&m.smallest), user_key_of_hex(&m.largest))
+        });
+        let mut sorted = stream::streamable(&plan);
+        // A table holding keys outside its MANIFEST bounds cannot be merged by key range: the
+        // ranges that need those keys would not open it (manifest.md §5.7).
+        if sorted && !stream::within_bounds(&plan, lo.as_deref(), hi.as_deref()) {
+            sorted = false;
+            rep.notes.push(format!(
+                "{}: holds keys outside the bounds the MANIFEST records for it; read into a sorted run",
+                path.display()
+            ));
+        }
         drop(plan);
         let cf = listed.or(prop_id).unwrap_or(0);
         if let Some(name) = prop_name {
@@ -624,9 +636,6 @@ pub fn prepare_db(dir: &Path, tmp: &Path, opts: &DbSalvageOptions) -> io::Result
             }
         }
         let r = runs.entry(cf).or_insert_with(|| new_runs(cf));
-        let (lo, hi) = meta.map_or((None, None), |m| {
-            (user_key_of_hex(&m.smallest), user_key_of_hex(&m.largest))
-        });
         let table = StreamTable {
             pos,
             path: path.clone(),

@@ -93,10 +93,12 @@ pub(super) type LostRange = (Option<Vec<u8>>, Option<Vec<u8>>, u64);
 pub(super) type Tombstone = (Vec<u8>, Vec<u8>, u64);
 
 /// Whether a table can be read as a sorted stream: found whole through its footer and index, with
-/// internal keys ordered bytewise. Anything else (carved blocks, raw LevelDB keys, another
-/// comparator, damage found while planning) is read into a sorted run instead.
+/// internal keys ordered bytewise and checksums that vouch for every block. Anything else (carved
+/// blocks, raw LevelDB keys, another comparator, damage found while planning, no checksums) is
+/// read into a sorted run instead.
 pub(super) fn streamable(plan: &Salvage<'_>) -> bool {
     plan.method == Method::Index
+        && plan.units.iter().all(|u| u.checksummed)
         && plan.unsupported().is_none()
         && plan.regions.is_empty()
         && plan.key_format == KeyFormat::Internal
@@ -290,14 +292,8 @@ impl<'a> TableCursor<'a> {
     fn open(&mut self, learned: &mut Learned) -> bool {
         self.opened = true;
         let plan = Salvage::plan(self.t.src.bytes(), &self.t.path);
-        if let (Some(lo), Some(hi), Some(last)) =
-            (&self.t.lo, &self.t.hi, plan.units.len().checked_sub(1))
-        {
-            let first_key = edge_key(&plan, 0, false).flatten();
-            let last_key = edge_key(&plan, last, true).flatten();
-            if first_key.is_some_and(|k| k < *lo) || last_key.is_some_and(|k| k > *hi) {
-                return false;
-            }
+        if !within_bounds(&plan, self.t.lo.as_deref(), self.t.hi.as_deref()) {
+            return false;
         }
         let (ts, damage) = plan.range_tombstones();
         for (t, _) in &ts {
@@ -395,6 +391,25 @@ fn lost_around(plan: &Salvage<'_>, i: usize, t: &StreamTable) -> LostRange {
         .flatten()
         .or_else(|| t.hi.clone());
     (from, to, u64::MAX)
+}
+
+/// Whether the table's first and last keys lie within the user-key bounds the MANIFEST records
+/// for it (true when there are none, or when the edge blocks do not decode).
+pub(super) fn within_bounds(plan: &Salvage<'_>, lo: Option<&[u8]>, hi: Option<&[u8]>) -> bool {
+    let Some(last) = plan.units.len().checked_sub(1) else {
+        return true;
+    };
+    let below = lo.is_some_and(|lo| {
+        edge_key(plan, 0, false)
+            .flatten()
+            .is_some_and(|k| k.as_slice() < lo)
+    });
+    let above = hi.is_some_and(|hi| {
+        edge_key(plan, last, true)
+            .flatten()
+            .is_some_and(|k| k.as_slice() > hi)
+    });
+    !below && !above
 }
 
 /// The first or last user key of unit `j`: `None` when the unit does not decode, `Some(None)` when

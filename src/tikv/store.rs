@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::codec::decode_bytes;
 use super::region::{MetaCollector, RegionPlan, StoreMeta};
 use crate::lsm::salvage::{
-    salvage_db_visit, DbSalvageOptions, DbSalvageReport, Resolved, StateSink,
+    prepare_db, salvage_db_visit, DbSalvageOptions, DbSalvageReport, Prepared, Resolved, StateSink,
 };
 
 /// The three column families that hold data (`raft` holds no user data).
@@ -255,6 +255,233 @@ pub fn salvage_stores(
     results.into_iter().collect()
 }
 
+/// Stores streamed into a [`MergedStores`] as they are salvaged: each data column family of each
+/// store is merged by its own thread and read by the store merge as it goes; nothing is spooled
+/// (format-specs/tikv.md §8).
+pub struct LiveStores {
+    pub merged: MergedStores,
+    /// Each store's identity and region metadata, read before the streams start.
+    pub metas: Vec<StoreMeta>,
+    pub finish: StoresFinish,
+}
+
+/// The salvage threads of [`LiveStores`], to be joined once the merge has been read to its end.
+pub struct StoresFinish {
+    handles: Vec<std::thread::JoinHandle<io::Result<StoreOutcome>>>,
+}
+
+impl StoresFinish {
+    /// Each store's outcome (its salvage report complete), in the order given.
+    pub fn join(self) -> io::Result<Vec<StoreOutcome>> {
+        self.handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(io::Error::other("a store's salvage thread panicked")))
+            })
+            .collect()
+    }
+}
+
+/// Sends one column family's final state, and the key ranges it lost, to the store merge.
+struct LiveSink {
+    tx: std::sync::mpsc::SyncSender<Vec<LiveItem>>,
+    buf: Vec<LiveItem>,
+    bytes: usize,
+    keys: u64,
+    suspect: u64,
+    begun: bool,
+}
+
+impl LiveSink {
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        self.bytes = 0;
+        self.tx.send(std::mem::take(&mut self.buf)).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::Interrupted,
+                "the store merge stopped reading",
+            )
+        })
+    }
+}
+
+impl StateSink for LiveSink {
+    fn begin_cf(&mut self, name: &str) -> io::Result<String> {
+        if self.begun {
+            // What was sent cannot be taken back.
+            return Err(io::Error::other(format!(
+                "column family {name}: a table's entries are out of key order and the stream to \
+                 the export cannot start over; salvage the store with `rockrescue salvage` to see \
+                 which table"
+            )));
+        }
+        self.begun = true;
+        Ok(String::new())
+    }
+    fn entry(&mut self, e: &Resolved<'_>) -> io::Result<()> {
+        // A key with only merge operands or an unresolved blob carries no TiKV record we can use.
+        let Some(v) = e.value.filter(|_| e.blob_error.is_none()) else {
+            return Ok(());
+        };
+        self.keys += 1;
+        self.suspect += e.suspect as u64;
+        self.bytes += e.key.len() + v.len() + 64;
+        self.buf.push(LiveItem::Rec(Rec {
+            key: e.key.to_vec(),
+            value: v.to_vec(),
+            flags: flags(e.suspect, e.unverified),
+        }));
+        if self.bytes >= 1 << 20 {
+            self.flush()?;
+        }
+        Ok(())
+    }
+    fn end_cf(&mut self) -> io::Result<()> {
+        self.flush()
+    }
+    fn wants_lost_ranges(&self) -> bool {
+        true
+    }
+    fn lost_range(&mut self, from: Option<&[u8]>, to: Option<&[u8]>) -> io::Result<()> {
+        self.buf.push(LiveItem::Lost((
+            from.map(<[u8]>::to_vec),
+            to.map(<[u8]>::to_vec),
+        )));
+        Ok(())
+    }
+}
+
+/// A sink that keeps nothing (column families merged only for the report).
+struct NullSink;
+
+impl StateSink for NullSink {
+    fn begin_cf(&mut self, _: &str) -> io::Result<String> {
+        Ok(String::new())
+    }
+    fn entry(&mut self, _: &Resolved<'_>) -> io::Result<()> {
+        Ok(())
+    }
+    fn end_cf(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Salvage each data directory and stream its data column families into one [`MergedStores`]
+/// (see [`LiveStores`]). The region metadata and each database's tables, WALs and sorted runs are
+/// read before this returns; the merges run while the caller reads the stream. Sorted runs (only
+/// for what is not sorted already) spill under `tmp/store-<i>/`.
+pub fn stream_stores(
+    datadirs: &[PathBuf],
+    tmp: &Path,
+    opts: &DbSalvageOptions,
+) -> io::Result<LiveStores> {
+    let prepared: Vec<io::Result<(StoreMeta, Prepared)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = datadirs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                s.spawn(move || -> io::Result<(StoreMeta, Prepared)> {
+                    let dir = tmp.join(format!("store-{i}"));
+                    let kv = kv_dir(d);
+                    if !kv.is_dir() {
+                        return Err(io::Error::new(
+                            io::ErrorKind::NotFound,
+                            format!("{}: not a directory", d.display()),
+                        ));
+                    }
+                    let meta = super::region::read_store_meta(d, &kv, &dir.join("meta"))?;
+                    Ok((meta, prepare_db(&kv, &dir.join("runs"), opts)?))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(io::Error::other("a store's salvage thread panicked")))
+            })
+            .collect()
+    });
+    let mut metas = Vec::new();
+    let mut sources: [Vec<Option<CfSource>>; 3] = Default::default();
+    let mut handles = Vec::new();
+    for (d, p) in datadirs.iter().zip(prepared) {
+        let (meta, mut prepared) = p?;
+        let mut cf_threads = Vec::new();
+        for (ci, cf) in DATA_CFS.iter().enumerate() {
+            let Some(work) = prepared.take_cf(cf) else {
+                sources[ci].push(None);
+                continue;
+            };
+            let (tx, rx) = std::sync::mpsc::sync_channel(4);
+            sources[ci].push(Some(CfSource::Live {
+                rx,
+                buf: Vec::new().into_iter(),
+            }));
+            cf_threads.push(std::thread::spawn(move || {
+                let mut sink = LiveSink {
+                    tx,
+                    buf: Vec::new(),
+                    bytes: 0,
+                    keys: 0,
+                    suspect: 0,
+                    begun: false,
+                };
+                let done = work.merge(&mut sink)?;
+                Ok::<_, io::Error>((ci, sink.keys, sink.suspect, done))
+            }));
+        }
+        let path = d.display().to_string();
+        let kv = kv_dir(d).display().to_string();
+        let store_meta = meta.clone();
+        handles.push(std::thread::spawn(move || -> io::Result<StoreOutcome> {
+            // The other column families (raft ...) only for the report.
+            let mut done = Vec::new();
+            for name in prepared.column_families() {
+                if let Some(w) = prepared.take_cf(&name) {
+                    done.push(w.merge(&mut NullSink)?);
+                }
+            }
+            let mut keys = [0u64; 3];
+            let mut suspect = 0u64;
+            for h in cf_threads {
+                let (ci, k, s, d) = h.join().unwrap_or_else(|_| {
+                    Err(io::Error::other(
+                        "a column family's salvage thread panicked",
+                    ))
+                })?;
+                keys[ci] = k;
+                suspect += s;
+                done.push(d);
+            }
+            Ok(StoreOutcome {
+                path,
+                kv_dir: kv,
+                keys,
+                suspect_keys: suspect,
+                report: prepared.finish(done),
+                meta: store_meta,
+            })
+        }));
+        metas.push(meta);
+    }
+    let n = metas.len();
+    let [default, write, lock] = sources;
+    Ok(LiveStores {
+        merged: MergedStores::from_cfs(
+            n,
+            CfMerge::with_sources(write, "write", true)?,
+            CfMerge::with_sources(default, "default", true)?,
+            CfMerge::with_sources(lock, "lock", false)?,
+        ),
+        metas,
+        finish: StoresFinish { handles },
+    })
+}
+
 /// One MVCC version of a key as the write CF records it, merged over the stores.
 #[derive(Clone, Debug)]
 pub struct WriteVersion {
@@ -305,14 +532,58 @@ pub struct KeyGroup {
 /// A spooled record in the merge heap: (full key, store, value, flags).
 type HeapRec = (Vec<u8>, usize, Vec<u8>, u8);
 
-/// Reads one spooled column family of several stores in merged key order.
+/// Where one store's column family is read from: a spool file, or a live stream from a salvage
+/// merge running on another thread ([`stream_stores`]), which also tells the key ranges damage
+/// took as it finds them.
+enum CfSource {
+    File(BufReader<File>),
+    Live {
+        rx: std::sync::mpsc::Receiver<Vec<LiveItem>>,
+        buf: std::vec::IntoIter<LiveItem>,
+    },
+}
+
+/// One item of a live column-family stream.
+enum LiveItem {
+    Rec(Rec),
+    /// A key range the store lost in this column family (told before any record after it).
+    Lost(LostSpan),
+}
+
+impl CfSource {
+    /// The next record; lost ranges met on the way go to `lost`.
+    fn next(&mut self, lost: &mut Vec<LostSpan>) -> io::Result<Option<Rec>> {
+        match self {
+            CfSource::File(r) => read_rec(r),
+            CfSource::Live { rx, buf } => loop {
+                match buf.next() {
+                    Some(LiveItem::Rec(r)) => return Ok(Some(r)),
+                    Some(LiveItem::Lost(l)) => lost.push(l),
+                    None => match rx.recv() {
+                        Ok(b) => *buf = b.into_iter(),
+                        // The producer is done (or failed: its error comes with the store's
+                        // outcome).
+                        Err(_) => return Ok(None),
+                    },
+                }
+            },
+        }
+    }
+}
+
+/// Internal flag of a heap record: the region filter has judged it (format-specs/tikv.md §13).
+const DECIDED: u8 = 0x80;
+
+/// Reads one column family of several stores in merged key order.
 struct CfMerge {
-    readers: Vec<Option<BufReader<File>>>,
+    readers: Vec<Option<CfSource>>,
     heap: BinaryHeap<std::cmp::Reverse<HeapRec>>,
     with_ts: bool,
     /// Index into [`DATA_CFS`].
     cf: usize,
     regions: Option<std::sync::Arc<RegionFilter>>,
+    /// Per store: the key ranges it lost in this column family, as far as known.
+    lost: Vec<Vec<LostSpan>>,
     /// Per store: records dropped because another store is authoritative for their range.
     unused: Vec<u64>,
     /// Per store: records dropped because the store holds no usable replica of their range.
@@ -325,18 +596,8 @@ struct CfMerge {
 #[derive(Debug)]
 pub struct RegionFilter {
     pub plan: RegionPlan,
-    /// Per store, per data CF.
+    /// Per store, per data CF (stores read from spools; live streams tell their own).
     pub lost: Vec<[Vec<LostSpan>; 3]>,
-}
-
-impl RegionFilter {
-    fn lost_at(&self, store: usize, cf: usize, key: &[u8]) -> bool {
-        self.lost.get(store).is_some_and(|l| {
-            l[cf].iter().any(|(from, to)| {
-                from.as_deref().is_none_or(|f| f <= key) && to.as_deref().is_none_or(|t| key <= t)
-            })
-        })
-    }
 }
 
 /// What the region filter made of one record.
@@ -350,56 +611,86 @@ enum Take {
 
 impl CfMerge {
     fn open(dirs: &[PathBuf], cf: &str, with_ts: bool) -> io::Result<CfMerge> {
+        let mut sources = Vec::new();
+        for d in dirs {
+            let p = d.join(format!("{cf}.run"));
+            sources.push(if p.exists() {
+                Some(CfSource::File(BufReader::with_capacity(
+                    1 << 16,
+                    File::open(p)?,
+                )))
+            } else {
+                None
+            });
+        }
+        CfMerge::with_sources(sources, cf, with_ts)
+    }
+
+    fn with_sources(
+        sources: Vec<Option<CfSource>>,
+        cf: &str,
+        with_ts: bool,
+    ) -> io::Result<CfMerge> {
+        let n = sources.len();
         let mut m = CfMerge {
-            readers: Vec::new(),
+            readers: sources,
             heap: BinaryHeap::new(),
             with_ts,
             cf: DATA_CFS.iter().position(|c| *c == cf).unwrap_or(0),
             regions: None,
-            unused: vec![0; dirs.len()],
-            leftover: vec![0; dirs.len()],
+            lost: vec![Vec::new(); n],
+            unused: vec![0; n],
+            leftover: vec![0; n],
             filled: 0,
         };
-        for (i, d) in dirs.iter().enumerate() {
-            let p = d.join(format!("{cf}.run"));
-            let r = if p.exists() {
-                Some(BufReader::with_capacity(1 << 16, File::open(p)?))
-            } else {
-                None
-            };
-            m.readers.push(r);
+        for i in 0..n {
             m.refill(i)?;
         }
         Ok(m)
     }
 
+    /// Put store `i`'s next record in the heap.
     fn refill(&mut self, i: usize) -> io::Result<()> {
         let Some(r) = &mut self.readers[i] else {
             return Ok(());
         };
-        while let Some(mut rec) = read_rec(r)? {
-            match self
-                .regions
-                .as_deref()
-                .map(|f| take(f, self.cf, self.with_ts, i, &rec.key))
-            {
-                None | Some(Take::Yes) => {}
-                Some(Take::Filled) => {
-                    rec.flags |= SUSPECT;
-                    self.filled += 1;
-                }
-                Some(Take::Unused) => {
-                    self.unused[i] += 1;
-                    continue;
-                }
-                Some(Take::Leftover) => {
-                    self.leftover[i] += 1;
-                    continue;
-                }
-            }
+        if let Some(rec) = r.next(&mut self.lost[i])? {
             self.heap
                 .push(std::cmp::Reverse((rec.key, i, rec.value, rec.flags)));
-            break;
+        }
+        Ok(())
+    }
+
+    /// Judge the records at the top of the heap by the region plan until the top is one to read.
+    /// A record is judged only at the top: every other store's next record is then at or past its
+    /// key, so every range those stores lost up to that key is known (format-specs/tikv.md §13).
+    fn settle(&mut self) -> io::Result<()> {
+        let Some(f) = self.regions.clone() else {
+            return Ok(());
+        };
+        while let Some(std::cmp::Reverse(top)) = self.heap.peek() {
+            if top.3 & DECIDED != 0 {
+                break;
+            }
+            let Some(std::cmp::Reverse((k, i, v, fl))) = self.heap.pop() else {
+                break;
+            };
+            match take(&f.plan, &self.lost, self.with_ts, i, &k) {
+                Take::Yes => self.heap.push(std::cmp::Reverse((k, i, v, fl | DECIDED))),
+                Take::Filled => {
+                    self.filled += 1;
+                    self.heap
+                        .push(std::cmp::Reverse((k, i, v, fl | DECIDED | SUSPECT)));
+                }
+                Take::Unused => {
+                    self.unused[i] += 1;
+                    self.refill(i)?;
+                }
+                Take::Leftover => {
+                    self.leftover[i] += 1;
+                    self.refill(i)?;
+                }
+            }
         }
         Ok(())
     }
@@ -419,18 +710,27 @@ impl CfMerge {
 
     /// Pop the next record: (full key, store, value, flags).
     fn pop(&mut self) -> io::Result<Option<HeapRec>> {
-        let Some(std::cmp::Reverse(x)) = self.heap.pop() else {
+        let Some(std::cmp::Reverse(mut x)) = self.heap.pop() else {
             return Ok(None);
         };
         self.refill(x.1)?;
+        self.settle()?;
+        x.3 &= !DECIDED;
         Ok(Some(x))
     }
 }
 
 /// Whether store `store`'s record at data key `key` is read, under the region plan (tikv.md §13):
 /// from the authoritative replica's store, or from a next-best one where every better replica lost
-/// the key to damage. Keys that are not data keys (`z...`) are always read.
-fn take(f: &RegionFilter, cf: usize, with_ts: bool, store: usize, key: &[u8]) -> Take {
+/// the key to damage (`lost`: per store, the ranges lost in this column family). Keys that are not
+/// data keys (`z...`) are always read.
+fn take(
+    plan: &RegionPlan,
+    lost: &[Vec<LostSpan>],
+    with_ts: bool,
+    store: usize,
+    key: &[u8],
+) -> Take {
     let Some(rest) = key.strip_prefix(b"z") else {
         return Take::Yes;
     };
@@ -439,16 +739,23 @@ fn take(f: &RegionFilter, cf: usize, with_ts: bool, store: usize, key: &[u8]) ->
     } else {
         rest
     };
-    let Some(r) = f.plan.owner(enc) else {
+    let Some(r) = plan.owner(enc) else {
         return Take::Leftover;
     };
     if r.stores.is_empty() {
         return Take::Unused;
     }
+    let lost_at = |b: usize| {
+        lost.get(b).is_some_and(|l| {
+            l.iter().any(|(from, to)| {
+                from.as_deref().is_none_or(|f| f <= key) && to.as_deref().is_none_or(|t| key <= t)
+            })
+        })
+    };
     match r.stores.iter().position(|s| *s == store) {
         Some(0) if r.suspect => Take::Filled,
         Some(0) => Take::Yes,
-        Some(j) if r.stores[..j].iter().all(|b| f.lost_at(*b, cf, key)) => Take::Filled,
+        Some(j) if r.stores[..j].iter().all(|b| lost_at(*b)) => Take::Filled,
         Some(_) => Take::Unused,
         None => Take::Leftover,
     }
@@ -502,10 +809,19 @@ impl MergedStores {
     /// Open the spools [`salvage_stores`] wrote under `tmp` for `n` stores.
     pub fn open(tmp: &Path, n: usize) -> io::Result<MergedStores> {
         let dirs: Vec<PathBuf> = (0..n).map(|i| tmp.join(format!("store-{i}"))).collect();
-        Ok(MergedStores {
-            write: CfMerge::open(&dirs, "write", true)?,
-            default: CfMerge::open(&dirs, "default", true)?,
-            lock: CfMerge::open(&dirs, "lock", false)?,
+        Ok(MergedStores::from_cfs(
+            n,
+            CfMerge::open(&dirs, "write", true)?,
+            CfMerge::open(&dirs, "default", true)?,
+            CfMerge::open(&dirs, "lock", false)?,
+        ))
+    }
+
+    fn from_cfs(n: usize, write: CfMerge, default: CfMerge, lock: CfMerge) -> MergedStores {
+        MergedStores {
+            write,
+            default,
+            lock,
             n,
             divergence: Divergence {
                 stores: n,
@@ -513,7 +829,7 @@ impl MergedStores {
                 keys_only_in: vec![0; n],
                 ..Divergence::default()
             },
-        })
+        }
     }
 
     /// Read every key range only from the store the region plan chose for it (tikv.md §13). Call
@@ -521,29 +837,13 @@ impl MergedStores {
     pub fn use_regions(&mut self, filter: RegionFilter) -> io::Result<()> {
         let f = std::sync::Arc::new(filter);
         for m in [&mut self.write, &mut self.default, &mut self.lock] {
-            m.regions = Some(f.clone());
-            // Re-read the heads through the filter.
-            let heads: Vec<HeapRec> = std::mem::take(&mut m.heap)
-                .into_iter()
-                .map(|std::cmp::Reverse(x)| x)
-                .collect();
-            for (k, i, v, fl) in heads {
-                match take(&f, m.cf, m.with_ts, i, &k) {
-                    Take::Yes => m.heap.push(std::cmp::Reverse((k, i, v, fl))),
-                    Take::Filled => {
-                        m.filled += 1;
-                        m.heap.push(std::cmp::Reverse((k, i, v, fl | SUSPECT)))
-                    }
-                    Take::Unused => {
-                        m.unused[i] += 1;
-                        m.refill(i)?;
-                    }
-                    Take::Leftover => {
-                        m.leftover[i] += 1;
-                        m.refill(i)?;
-                    }
+            for (i, l) in f.lost.iter().enumerate() {
+                if let Some(mine) = m.lost.get_mut(i) {
+                    mine.extend(l[m.cf].iter().cloned());
                 }
             }
+            m.regions = Some(f.clone());
+            m.settle()?;
         }
         Ok(())
     }
