@@ -919,8 +919,11 @@ pub(crate) struct StoresInput {
     pub finish: Box<dyn FnOnce() -> io::Result<Vec<StoreOutcome>>>,
     /// A second stream holding at least the write and lock records of these raw keys (the
     /// primaries of pending locks).
-    pub again: Box<dyn Fn(&[Vec<u8>]) -> io::Result<MergedStores>>,
+    pub again: ReadAgain,
 }
+
+/// Reads the stores again for some raw keys (see [`StoresInput::again`]).
+pub(crate) type ReadAgain = Box<dyn Fn(&[Vec<u8>]) -> io::Result<MergedStores>>;
 
 /// Export the TiDB tables of the stores' merged stream.
 pub(crate) fn export_from(
@@ -1904,7 +1907,8 @@ mod tests {
             pending(b"s4", p4, 40),
             pending(b"s5", p5, 50),
         ];
-        primary_status(d.path(), 1, &mut locks).unwrap();
+        let spools = d.path().to_path_buf();
+        primary_status(&move |_| MergedStores::open(&spools, 1), &mut locks).unwrap();
         let got: Vec<(&str, Option<u64>)> = locks
             .iter()
             .map(|l| (l.primary_status.as_deref().unwrap(), l.commit_ts))
