@@ -14,7 +14,8 @@ Input (stdin): JSON {"runs": N, "commands": [{"name", "argv", "out", "scratch", 
 Output (stdout): JSON list, one object per command: name, the figures of every run, the medians
 and the count.
 
-peak RSS is the kernel's VmHWM (mapped input pages included); peak anon the largest RssAnon seen
+Before each run the previous output is removed and os.sync() flushes dirty pages, so that no run
+pays for the writeback of another's output. peak RSS is the kernel's VmHWM (mapped input pages included); peak anon the largest RssAnon seen
 (what the process allocated, without the page cache of the files it maps), sampled every 20 ms.
 """
 import json
@@ -53,6 +54,8 @@ def status(pid):
 def run_once(c):
     out = c["out"]
     shutil.rmtree(out, ignore_errors=True)
+    # No run pays for the writeback of an earlier one's output.
+    os.sync()
     if c.get("stdout"):
         os.makedirs(out, exist_ok=True)
     env = dict(os.environ, **c.get("env", {}))

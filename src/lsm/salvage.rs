@@ -19,7 +19,7 @@ use crate::codec::hexfmt::push_hex;
 use crate::ikey::vtype;
 use crate::io::Source;
 use crate::manifest::{self, Version};
-use crate::sst::salvage::{FileReport, Salvage, UnitOutcome};
+use crate::sst::salvage::{FileReport, Salvage};
 use crate::wal::{self, OpType};
 
 use super::numbered;
@@ -820,7 +820,7 @@ impl CfWork {
                 filter: self.filter.as_ref(),
                 progress: &self.progress,
                 threads,
-                buffer_budget: (self.memory_budget as u64 / 2).max(16 << 20),
+                buffer_budget: (self.memory_budget as u64 / 4).clamp(16 << 20, 64 << 20),
             };
             match merge_cf(r, &job, sink)? {
                 Ok((mut outcome, parts)) => {
@@ -842,14 +842,18 @@ impl CfWork {
             }
         };
         sink.end_cf()?;
-        let mut by_table: Vec<BTreeMap<usize, (UnitOutcome, u64)>> =
+        let mut by_table: Vec<BTreeMap<u32, &stream::UnitPart>> =
             vec![BTreeMap::new(); r.tables.len()];
-        for (t, unit, o, unverified, _) in parts {
-            by_table[t].entry(unit).or_insert((o, unverified));
+        for p in &parts {
+            by_table[p.table as usize].entry(p.unit).or_insert(p);
         }
-        for (t, p) in r.tables.iter().zip(&by_table) {
-            reports.push((t.pos, stream::table_report(t, p)));
-        }
+        use rayon::prelude::*;
+        reports.par_extend(
+            r.tables
+                .par_iter()
+                .zip(by_table.par_iter())
+                .map(|(t, p)| (t.pos, stream::table_report(t, p))),
+        );
         for f in &r.files {
             let _ = std::fs::remove_file(f);
         }
@@ -1009,9 +1013,33 @@ struct BatchSink<'c> {
     formatter: Option<EntryFormatter>,
     gate: &'c Gate,
     range: usize,
+    /// Emptied batches the writer hands back: their buffers are reused, not grown anew (fresh
+    /// pages cost more than the copying).
+    pool: &'c std::sync::Mutex<Vec<Batch>>,
 }
 
+/// A batch is sent once it holds this many bytes (or [`BATCH_ITEMS`] keys).
+const BATCH_BYTES: usize = 1 << 20;
+const BATCH_ITEMS: usize = 8192;
+
 impl Batch {
+    /// A batch whose buffers need not grow (short of a key or value over 64 KiB).
+    fn with_capacity(items: bool) -> Batch {
+        Batch {
+            bytes: Vec::with_capacity(BATCH_BYTES + (64 << 10)),
+            items: Vec::with_capacity(if items { BATCH_ITEMS } else { 0 }),
+            ..Batch::default()
+        }
+    }
+
+    /// Empty, keeping the buffers.
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.items.clear();
+        self.operands.clear();
+        self.formatted = 0;
+    }
+
     /// What a batch counts against the writer's budget.
     fn weight(&self) -> u64 {
         (self.bytes.len() + self.items.len() * 64) as u64
@@ -1027,8 +1055,14 @@ impl BatchSink<'_> {
         if !self.gate.admit(self.range, self.buf.weight()) {
             return Err(stopped());
         }
+        let next = self
+            .pool
+            .lock()
+            .ok()
+            .and_then(|mut p| p.pop())
+            .unwrap_or_else(|| Batch::with_capacity(self.formatter.is_none()));
         self.tx
-            .send(Msg::Batch(std::mem::take(&mut self.buf)))
+            .send(Msg::Batch(std::mem::replace(&mut self.buf, next)))
             .map_err(|_| stopped())
     }
 }
@@ -1045,7 +1079,7 @@ impl StateSink for BatchSink<'_> {
             }
             None => self.buf.push(e),
         }
-        if self.buf.len() >= 8192 || self.buf.bytes.len() >= 1 << 20 {
+        if self.buf.len() >= BATCH_ITEMS as u64 || self.buf.bytes.len() >= BATCH_BYTES {
             self.flush()?;
         }
         Ok(())
@@ -1136,7 +1170,7 @@ fn merge_cf(
             job.filter,
             |versions, learned| {
                 if learned.parts.len() > counted {
-                    tally.add(learned.parts[counted..].iter().map(|p| p.4).sum());
+                    tally.add(learned.parts[counted..].iter().map(|p| p.bytes).sum());
                     counted = learned.parts.len();
                 }
                 if let Some(fresh) = &mut learned.fresh {
@@ -1180,6 +1214,7 @@ fn merge_cf(
         txs.push(Mutex::new(Some(tx)));
         rxs.push(rx);
     }
+    let pool = std::sync::Mutex::new(Vec::new());
     let gate = Gate {
         state: std::sync::Mutex::new((0, 0, false)),
         cv: std::sync::Condvar::new(),
@@ -1189,10 +1224,15 @@ fn merge_cf(
         let mut learned = base.clone();
         let mut out = BatchSink {
             tx,
-            buf: Batch::default(),
+            buf: pool
+                .lock()
+                .ok()
+                .and_then(|mut p| p.pop())
+                .unwrap_or_else(|| Batch::with_capacity(formatter.is_none())),
             formatter: formatter.clone(),
             gate: &gate,
             range: i,
+            pool: &pool,
         };
         let mut outcome = CfOutcome::default();
         let mut blobs = new_blobs();
@@ -1211,7 +1251,7 @@ fn merge_cf(
                     ));
                 }
                 if learned.parts.len() > counted {
-                    tally.add(learned.parts[counted..].iter().map(|p| p.4).sum());
+                    tally.add(learned.parts[counted..].iter().map(|p| p.bytes).sum());
                     counted = learned.parts.len();
                 }
                 resolve(
@@ -1230,7 +1270,7 @@ fn merge_cf(
             Err(e) => Msg::Failed(e),
             Ok(Err(d)) => Msg::Disorder(d.0),
             Ok(Ok(())) => {
-                tally.add(learned.parts[counted..].iter().map(|p| p.4).sum());
+                tally.add(learned.parts[counted..].iter().map(|p| p.bytes).sum());
                 Msg::Done(Box::new(outcome), learned.parts)
             }
         }
@@ -1258,14 +1298,19 @@ fn merge_cf(
         'ranges: for rx in rxs {
             for msg in rx.iter() {
                 match msg {
-                    Msg::Batch(b) => {
+                    Msg::Batch(mut b) => {
                         let written = b.write(sink);
                         gate.update(|st| st.0 -= b.weight());
+                        unreported += b.len();
+                        b.clear();
+                        // Never more than were in flight at once: bounded by the gate's budget.
+                        if let Ok(mut p) = pool.lock() {
+                            p.push(b);
+                        }
                         if let Err(x) = written {
                             result = Err(x);
                             break 'ranges;
                         }
-                        unreported += b.len();
                         if unreported >= 1 << 16 {
                             ProgressHook::tell(job.progress, SalvageProgress::Keys(unreported));
                             unreported = 0;

@@ -179,8 +179,27 @@ pub(super) fn split(tables: &[StreamTable], want: usize) -> Vec<KeyRange> {
     out
 }
 
-/// A unit a table cursor decoded: (table, unit, outcome, entries not vouched for, bytes).
-pub(super) type UnitPart = (usize, usize, UnitOutcome, u64, u64);
+/// A unit a table cursor decoded (kept small: a large table has hundreds of thousands).
+#[derive(Clone)]
+pub(super) struct UnitPart {
+    pub table: u32,
+    pub unit: u32,
+    /// Entries decoded (when it decoded), and how many of them no checksum vouches for.
+    pub entries: u64,
+    pub unverified: u64,
+    /// The unit's bytes, block trailer included.
+    pub bytes: u64,
+    pub error: Option<Box<crate::error::Error>>,
+}
+
+impl UnitPart {
+    pub fn outcome(&self) -> UnitOutcome {
+        match &self.error {
+            None => Ok(self.entries),
+            Some(e) => Err((**e).clone()),
+        }
+    }
+}
 
 /// What a range's merge learns while it runs, and what it may use to judge a key.
 #[derive(Clone, Default)]
@@ -371,7 +390,18 @@ impl<'a> TableCursor<'a> {
                 }
             };
             let bytes = plan.units[i].handle.size + crate::sst::handle::TRAILER_LEN;
-            learned.parts.push((self.idx, i, r, unverified, bytes));
+            let (entries, error) = match r {
+                Ok(n) => (n, None),
+                Err(e) => (0, Some(Box::new(e))),
+            };
+            learned.parts.push(UnitPart {
+                table: self.idx as u32,
+                unit: i as u32,
+                entries,
+                unverified,
+                bytes,
+                error,
+            });
         }
     }
 }
@@ -569,17 +599,14 @@ pub(super) fn merge_range<'a>(
 /// The report of a streamed table, from the units the ranges decoded (a unit two ranges shared
 /// counts once; one no range reached, which cannot happen when the ranges cover the key space, is
 /// decoded here).
-pub(super) fn table_report(
-    t: &StreamTable,
-    parts: &BTreeMap<usize, (UnitOutcome, u64)>,
-) -> FileReport {
+pub(super) fn table_report(t: &StreamTable, parts: &BTreeMap<u32, &UnitPart>) -> FileReport {
     let plan = Salvage::plan(t.src.bytes(), &t.path);
     let mut unverified = 0u64;
     let outcomes: Vec<UnitOutcome> = (0..plan.units.len())
-        .map(|i| match parts.get(&i) {
-            Some((o, u)) => {
-                unverified += u;
-                o.clone()
+        .map(|i| match parts.get(&(i as u32)) {
+            Some(p) => {
+                unverified += p.unverified;
+                p.outcome()
             }
             None => {
                 let r = plan.decode_unit(i, |_| {});
