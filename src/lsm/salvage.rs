@@ -842,17 +842,12 @@ impl CfWork {
             }
         };
         sink.end_cf()?;
-        let mut by_table: Vec<BTreeMap<u32, &stream::UnitPart>> =
-            vec![BTreeMap::new(); r.tables.len()];
-        for p in &parts {
-            by_table[p.table as usize].entry(p.unit).or_insert(p);
-        }
         use rayon::prelude::*;
         reports.par_extend(
             r.tables
                 .par_iter()
-                .zip(by_table.par_iter())
-                .map(|(t, p)| (t.pos, stream::table_report(t, p))),
+                .enumerate()
+                .map(|(i, t)| (t.pos, stream::table_report(t, parts.get(&(i as u32))))),
         );
         for f in &r.files {
             let _ = std::fs::remove_file(f);
@@ -960,22 +955,35 @@ impl Batch {
     }
 }
 
+/// What the cursors found in each streamed table (by index in the stream list).
+type Tallies = BTreeMap<u32, stream::Tally>;
+
 /// What a range's merge sends the writer.
 enum Msg {
     Batch(Batch),
-    Done(Box<CfOutcome>, Vec<stream::UnitPart>),
+    Done(Box<CfOutcome>, Tallies),
     Disorder(usize),
     Failed(io::Error),
 }
 
-/// Bounds the output that ranges ahead of the writer may hold: a worker whose range is not the
-/// one being written waits while the batches in flight exceed the budget. The range being written
-/// never waits (its batches are what frees the budget).
+/// Bounds the output in flight between the range workers and the writer. The range being written
+/// (the head) may hold half the budget of its own; the ranges ahead of it share the budget. The
+/// head never waits on the others, so whatever they hold, the writer keeps draining it.
 struct Gate {
-    /// (bytes in flight, the range being written, stopped)
-    state: std::sync::Mutex<(u64, usize, bool)>,
+    state: std::sync::Mutex<GateState>,
     cv: std::sync::Condvar,
     budget: u64,
+}
+
+#[derive(Default)]
+struct GateState {
+    /// Bytes in flight per range.
+    inflight: BTreeMap<usize, u64>,
+    /// Bytes in flight of every range ahead of the head.
+    ahead: u64,
+    /// The range being written.
+    head: usize,
+    stopped: bool,
 }
 
 impl Gate {
@@ -985,11 +993,20 @@ impl Gate {
             return false;
         };
         loop {
-            if st.2 {
+            if st.stopped {
                 return false;
             }
-            if range <= st.1 || st.0 == 0 || st.0 + n <= self.budget {
-                st.0 += n;
+            let mine = st.inflight.get(&range).copied().unwrap_or(0);
+            let ok = if range <= st.head {
+                mine == 0 || mine + n <= self.budget / 2
+            } else {
+                st.ahead == 0 || st.ahead + n <= self.budget
+            };
+            if ok {
+                *st.inflight.entry(range).or_default() += n;
+                if range > st.head {
+                    st.ahead += n;
+                }
                 return true;
             }
             st = match self.cv.wait(st) {
@@ -998,7 +1015,33 @@ impl Gate {
             };
         }
     }
-    fn update(&self, f: impl FnOnce(&mut (u64, usize, bool))) {
+
+    /// The writer wrote `n` bytes of the head range.
+    fn written(&self, n: u64) {
+        self.update(|st| {
+            let head = st.head;
+            if let Some(x) = st.inflight.get_mut(&head) {
+                *x = x.saturating_sub(n);
+            }
+        });
+    }
+
+    /// The head range is written: the next one is the head.
+    fn advance(&self) {
+        self.update(|st| {
+            let head = st.head;
+            st.inflight.remove(&head);
+            st.head += 1;
+            let next = st.inflight.get(&st.head).copied().unwrap_or(0);
+            st.ahead = st.ahead.saturating_sub(next);
+        });
+    }
+
+    fn stop(&self) {
+        self.update(|st| st.stopped = true);
+    }
+
+    fn update(&self, f: impl FnOnce(&mut GateState)) {
         if let Ok(mut st) = self.state.lock() {
             f(&mut st);
         }
@@ -1125,7 +1168,7 @@ fn merge_cf(
     r: &Runs,
     job: &CfJob<'_>,
     sink: &mut dyn StateSink,
-) -> io::Result<Result<(CfOutcome, Vec<stream::UnitPart>), stream::Disorder>> {
+) -> io::Result<Result<(CfOutcome, Tallies), stream::Disorder>> {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
     use std::sync::mpsc::channel;
     use std::sync::Mutex;
@@ -1161,7 +1204,7 @@ fn merge_cf(
         }
         let mut outcome = CfOutcome::default();
         let mut blobs = new_blobs();
-        let (mut counted, mut unreported) = (0usize, 0u64);
+        let (mut counted, mut unreported) = (0u64, 0u64);
         let merged = stream::merge_range(
             &r.tables,
             runs,
@@ -1169,9 +1212,9 @@ fn merge_cf(
             &mut learned,
             job.filter,
             |versions, learned| {
-                if learned.parts.len() > counted {
-                    tally.add(learned.parts[counted..].iter().map(|p| p.bytes).sum());
-                    counted = learned.parts.len();
+                if learned.bytes_read > counted {
+                    tally.add(learned.bytes_read - counted);
+                    counted = learned.bytes_read;
                 }
                 if let Some(fresh) = &mut learned.fresh {
                     for (from, to, _) in fresh.drain(..) {
@@ -1202,7 +1245,7 @@ fn merge_cf(
         }
         ProgressHook::tell(job.progress, SalvageProgress::Keys(unreported));
         tally.finish();
-        return Ok(merged.map(|()| (outcome, learned.parts)));
+        return Ok(merged.map(|()| (outcome, learned.tallies)));
     }
     let ranges = stream::split(&r.tables, job.threads * 8);
     let cancel = AtomicBool::new(false);
@@ -1216,7 +1259,7 @@ fn merge_cf(
     }
     let pool = std::sync::Mutex::new(Vec::new());
     let gate = Gate {
-        state: std::sync::Mutex::new((0, 0, false)),
+        state: std::sync::Mutex::new(GateState::default()),
         cv: std::sync::Condvar::new(),
         budget: job.buffer_budget,
     };
@@ -1236,7 +1279,7 @@ fn merge_cf(
         };
         let mut outcome = CfOutcome::default();
         let mut blobs = new_blobs();
-        let mut counted = 0usize;
+        let mut counted = 0u64;
         let merged = stream::merge_range(
             &r.tables,
             runs,
@@ -1250,9 +1293,9 @@ fn merge_cf(
                         "the merge was stopped",
                     ));
                 }
-                if learned.parts.len() > counted {
-                    tally.add(learned.parts[counted..].iter().map(|p| p.bytes).sum());
-                    counted = learned.parts.len();
+                if learned.bytes_read > counted {
+                    tally.add(learned.bytes_read - counted);
+                    counted = learned.bytes_read;
                 }
                 resolve(
                     versions,
@@ -1270,8 +1313,8 @@ fn merge_cf(
             Err(e) => Msg::Failed(e),
             Ok(Err(d)) => Msg::Disorder(d.0),
             Ok(Ok(())) => {
-                tally.add(learned.parts[counted..].iter().map(|p| p.bytes).sum());
-                Msg::Done(Box::new(outcome), learned.parts)
+                tally.add(learned.bytes_read - counted);
+                Msg::Done(Box::new(outcome), learned.tallies)
             }
         }
     };
@@ -1292,7 +1335,7 @@ fn merge_cf(
         }
         // The writer: ranges in key order, each as its worker produces it.
         let mut total = CfOutcome::default();
-        let mut parts = Vec::new();
+        let mut parts = Tallies::new();
         let mut unreported = 0u64;
         let mut result: io::Result<Result<(), stream::Disorder>> = Ok(Ok(()));
         'ranges: for rx in rxs {
@@ -1300,7 +1343,7 @@ fn merge_cf(
                 match msg {
                     Msg::Batch(mut b) => {
                         let written = b.write(sink);
-                        gate.update(|st| st.0 -= b.weight());
+                        gate.written(b.weight());
                         unreported += b.len();
                         b.clear();
                         // Never more than were in flight at once: bounded by the gate's budget.
@@ -1322,7 +1365,9 @@ fn merge_cf(
                         total.with_merge_operands += o.with_merge_operands;
                         total.merges_resolved += o.merges_resolved;
                         total.blob_indexes_unresolved += o.blob_indexes_unresolved;
-                        parts.extend(p);
+                        for (t, x) in p {
+                            parts.entry(t).or_default().absorb(x);
+                        }
                     }
                     Msg::Disorder(d) => {
                         result = Ok(Err(stream::Disorder(d)));
@@ -1334,12 +1379,12 @@ fn merge_cf(
                     }
                 }
             }
-            gate.update(|st| st.1 += 1);
+            gate.advance();
         }
         // Stop the workers (a send to a dropped receiver fails, a wait at the gate ends) before
         // they are joined.
         cancel.store(true, SeqCst);
-        gate.update(|st| st.2 = true);
+        gate.stop();
         ProgressHook::tell(job.progress, SalvageProgress::Keys(unreported));
         result.map(|r| r.map(|()| (total, parts)))
     });

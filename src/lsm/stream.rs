@@ -179,24 +179,26 @@ pub(super) fn split(tables: &[StreamTable], want: usize) -> Vec<KeyRange> {
     out
 }
 
-/// A unit a table cursor decoded (kept small: a large table has hundreds of thousands).
-#[derive(Clone)]
-pub(super) struct UnitPart {
-    pub table: u32,
-    pub unit: u32,
-    /// Entries decoded (when it decoded), and how many of them no checksum vouches for.
+/// What a range's cursors decoded of one table, in a size that does not grow with the table: the
+/// entries of the units the range accounts for, and the units that failed. A unit two ranges both
+/// decode (at their common bound) is accounted for by the range that holds its first key, the only
+/// one whose key range it starts in; every unit is decoded by that range (manifest.md §5.7).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Tally {
     pub entries: u64,
+    /// Entries no checksum vouches for.
     pub unverified: u64,
-    /// The unit's bytes, block trailer included.
-    pub bytes: u64,
-    pub error: Option<Box<crate::error::Error>>,
+    /// Units that failed, by index (a unit at a bound may be reported by both ranges).
+    pub errors: BTreeMap<u32, crate::error::Error>,
 }
 
-impl UnitPart {
-    pub fn outcome(&self) -> UnitOutcome {
-        match &self.error {
-            None => Ok(self.entries),
-            Some(e) => Err((**e).clone()),
+impl Tally {
+    /// Add what another range found.
+    pub fn absorb(&mut self, o: Tally) {
+        self.entries += o.entries;
+        self.unverified += o.unverified;
+        for (u, e) in o.errors {
+            self.errors.entry(u).or_insert(e);
         }
     }
 }
@@ -206,8 +208,10 @@ impl UnitPart {
 pub(super) struct Learned {
     pub tombstones: Vec<Tombstone>,
     pub lost: Vec<LostRange>,
-    /// The units the table cursors decoded.
-    pub parts: Vec<UnitPart>,
+    /// What the cursors decoded, per table (by index in the column family's stream list).
+    pub tallies: BTreeMap<u32, Tally>,
+    /// Bytes of units decoded (for progress; a unit at a bound may count twice).
+    pub bytes_read: u64,
     /// When set, lost ranges found during the merge are also collected here, for the caller to
     /// pass on.
     pub fresh: Option<Vec<LostRange>>,
@@ -361,7 +365,12 @@ impl<'a> TableCursor<'a> {
             self.next_unit += 1;
             let mark = plan.units[i].unverified();
             let (buf, range, ended) = (&mut self.buf, self.range, &mut self.ended);
+            // Whether this range accounts for the unit: it holds the unit's first key.
+            let mut owned: Option<bool> = None;
             let r = plan.decode_unit(i, |e| {
+                if owned.is_none() {
+                    owned = Some(range.at_or_above_lo(e.user_key) && range.below_hi(e.user_key));
+                }
                 if *ended || !range.below_hi(e.user_key) {
                     *ended = true;
                     return;
@@ -379,29 +388,23 @@ impl<'a> TableCursor<'a> {
                     unverified: mark,
                 });
             });
-            let unverified = match &r {
-                Ok(n) if mark => *n,
-                Ok(_) => 0,
-                Err(_) => {
-                    // Entries the block gave before it failed stay, as when a table is read
-                    // whole (`Salvage::visit_entries`).
-                    learned.lose(lost_around(plan, i, self.t));
-                    0
+            if r.is_err() {
+                // Entries the block gave before it failed stay, as when a table is read whole
+                // (`Salvage::visit_entries`).
+                learned.lose(lost_around(plan, i, self.t));
+            }
+            learned.bytes_read += plan.units[i].handle.size + crate::sst::handle::TRAILER_LEN;
+            let tally = learned.tallies.entry(self.idx as u32).or_default();
+            match r {
+                Ok(n) if owned.unwrap_or(true) => {
+                    tally.entries += n;
+                    tally.unverified += if mark { n } else { 0 };
                 }
-            };
-            let bytes = plan.units[i].handle.size + crate::sst::handle::TRAILER_LEN;
-            let (entries, error) = match r {
-                Ok(n) => (n, None),
-                Err(e) => (0, Some(Box::new(e))),
-            };
-            learned.parts.push(UnitPart {
-                table: self.idx as u32,
-                unit: i as u32,
-                entries,
-                unverified,
-                bytes,
-                error,
-            });
+                Ok(_) => {}
+                Err(e) => {
+                    tally.errors.insert(i as u32, e);
+                }
+            }
         }
     }
 }
@@ -596,25 +599,20 @@ pub(super) fn merge_range<'a>(
     Ok(Ok(()))
 }
 
-/// The report of a streamed table, from the units the ranges decoded (a unit two ranges shared
-/// counts once; one no range reached, which cannot happen when the ranges cover the key space, is
-/// decoded here).
-pub(super) fn table_report(t: &StreamTable, parts: &BTreeMap<u32, &UnitPart>) -> FileReport {
+/// The report of a streamed table, from what the ranges' cursors found in it (the ranges cover
+/// the key space, so every unit was decoded by one of them: the units not reported failed gave
+/// their entries, which the tally counts once).
+pub(super) fn table_report(t: &StreamTable, tally: Option<&Tally>) -> FileReport {
     let plan = Salvage::plan(t.src.bytes(), &t.path);
-    let mut unverified = 0u64;
+    let empty = Tally::default();
+    let tally = tally.unwrap_or(&empty);
+    let mut unverified = tally.unverified;
+    // `report` sums the entries of the units that decoded: all of them on the first such unit.
+    let mut rest = Some(tally.entries);
     let outcomes: Vec<UnitOutcome> = (0..plan.units.len())
-        .map(|i| match parts.get(&(i as u32)) {
-            Some(p) => {
-                unverified += p.unverified;
-                p.outcome()
-            }
-            None => {
-                let r = plan.decode_unit(i, |_| {});
-                if let (Ok(n), true) = (&r, plan.units[i].unverified()) {
-                    unverified += n;
-                }
-                r
-            }
+        .map(|i| match tally.errors.get(&(i as u32)) {
+            Some(e) => Err(e.clone()),
+            None => Ok(rest.take().unwrap_or(0)),
         })
         .collect();
     let (ts, damage) = plan.range_tombstones();
