@@ -279,7 +279,7 @@ pub trait StateSink {
         None
     }
     /// Whether the sink wants to hear of key ranges lost to damage as the merge finds them
-    /// ([`StateSink::lost_range`]); the column family is then merged by one thread.
+    /// ([`StateSink::lost_range`]).
     fn wants_lost_ranges(&self) -> bool {
         false
     }
@@ -797,16 +797,12 @@ impl CfWork {
     }
 
     /// Merge the column family into `sink` (`begin_cf`, the keys in order, `end_cf`), key ranges in
-    /// parallel unless the sink wants to hear of lost key ranges as they are found
+    /// parallel; lost key ranges are told as they are found to a sink that wants them
     /// ([`StateSink::lost_range`]). A table whose entries turn out unordered is read into a sorted
     /// run and the column family merged again from the start (the sink is told by a second
     /// `begin_cf`).
     pub fn merge(mut self, sink: &mut dyn StateSink) -> io::Result<CfDone> {
-        let threads = if sink.wants_lost_ranges() {
-            1
-        } else {
-            rayon::current_num_threads().max(1)
-        };
+        let threads = rayon::current_num_threads().max(1);
         let r = &mut self.runs;
         let mut reports = Vec::new();
         let mut notes = Vec::new();
@@ -884,7 +880,13 @@ struct Batch {
     operands: Vec<(usize, usize)>,
     /// With a formatter, `bytes` holds this many formatted entries and `items` is empty.
     formatted: u64,
+    /// Lost key ranges to tell the sink ([`StateSink::lost_range`]) before item `.0`: spans of
+    /// `bytes` (None: open end).
+    lost: Vec<(usize, Option<Span>, Option<Span>)>,
 }
+
+/// `[start, end)` of a [`Batch`]'s bytes.
+type Span = (usize, usize);
 
 /// One key of a [`Batch`]: spans of its bytes.
 struct Item {
@@ -899,6 +901,16 @@ struct Item {
 }
 
 impl Batch {
+    fn push_lost(&mut self, from: Option<&[u8]>, to: Option<&[u8]>) {
+        let mut span = |b: &[u8]| {
+            let at = self.bytes.len();
+            self.bytes.extend_from_slice(b);
+            (at, at + b.len())
+        };
+        let (from, to) = (from.map(&mut span), to.map(&mut span));
+        self.lost.push((self.items.len(), from, to));
+    }
+
     fn push(&mut self, e: &Resolved<'_>) {
         let mut span = |b: &[u8]| {
             let at = self.bytes.len();
@@ -923,8 +935,13 @@ impl Batch {
         });
     }
 
+    /// Keys in the batch.
     fn len(&self) -> u64 {
         self.items.len() as u64 + self.formatted
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0 && self.lost.is_empty()
     }
 
     /// Hand every key to `sink`, in order.
@@ -934,7 +951,11 @@ impl Batch {
         }
         let at = |(a, z): (usize, usize)| &self.bytes[a..z];
         let mut ops: Vec<&[u8]> = Vec::new();
-        for it in &self.items {
+        let mut lost = self.lost.iter().peekable();
+        for (i, it) in self.items.iter().enumerate() {
+            while let Some((_, from, to)) = lost.next_if(|l| l.0 <= i) {
+                sink.lost_range(from.map(at), to.map(at))?;
+            }
             ops.clear();
             ops.extend(
                 self.operands[it.operands.0..it.operands.1]
@@ -950,6 +971,9 @@ impl Batch {
                 suspect: it.suspect,
                 unverified: it.unverified,
             })?;
+        }
+        for (_, from, to) in lost {
+            sink.lost_range(from.map(at), to.map(at))?;
         }
         Ok(())
     }
@@ -1080,6 +1104,7 @@ impl Batch {
         self.bytes.clear();
         self.items.clear();
         self.operands.clear();
+        self.lost.clear();
         self.formatted = 0;
     }
 
@@ -1091,7 +1116,7 @@ impl Batch {
 
 impl BatchSink<'_> {
     fn flush(&mut self) -> io::Result<()> {
-        if self.buf.len() == 0 {
+        if self.buf.is_empty() {
             return Ok(());
         }
         let stopped = || io::Error::new(io::ErrorKind::Interrupted, "the merge was stopped");
@@ -1129,6 +1154,10 @@ impl StateSink for BatchSink<'_> {
     }
     fn end_cf(&mut self) -> io::Result<()> {
         self.flush()
+    }
+    fn lost_range(&mut self, from: Option<&[u8]>, to: Option<&[u8]>) -> io::Result<()> {
+        self.buf.push_lost(from, to);
+        Ok(())
     }
 }
 
@@ -1263,8 +1292,19 @@ fn merge_cf(
         cv: std::sync::Condvar::new(),
         budget: job.buffer_budget,
     };
+    // A sink that wants lost ranges hears those known before the merge first, then each range's
+    // in its batches, in key order.
+    let tell_lost = sink.wants_lost_ranges();
+    if tell_lost {
+        for (from, to, _) in &base.lost {
+            sink.lost_range(from.as_deref(), to.as_deref())?;
+        }
+    }
     let run_range = |i: usize, tx: &std::sync::mpsc::Sender<Msg>| -> Msg {
         let mut learned = base.clone();
+        if tell_lost {
+            learned.fresh = Some(Vec::new());
+        }
         let mut out = BatchSink {
             tx,
             buf: pool
@@ -1297,6 +1337,11 @@ fn merge_cf(
                     tally.add(learned.bytes_read - counted);
                     counted = learned.bytes_read;
                 }
+                if let Some(fresh) = &mut learned.fresh {
+                    for (from, to, _) in fresh.drain(..) {
+                        out.buf.push_lost(from.as_deref(), to.as_deref());
+                    }
+                }
                 resolve(
                     versions,
                     job.operator,
@@ -1309,6 +1354,9 @@ fn merge_cf(
                 )
             },
         );
+        for (from, to, _) in learned.fresh.take().into_iter().flatten() {
+            out.buf.push_lost(from.as_deref(), to.as_deref());
+        }
         match merged.and_then(|m| out.flush().map(|()| m)) {
             Err(e) => Msg::Failed(e),
             Ok(Err(d)) => Msg::Disorder(d.0),
