@@ -816,7 +816,7 @@ impl CfWork {
                 filter: self.filter.as_ref(),
                 progress: &self.progress,
                 threads,
-                buffer_budget: (self.memory_budget as u64 / 4).clamp(16 << 20, 64 << 20),
+                buffer_budget: (self.memory_budget as u64 / 4).clamp(2 << 20, 64 << 20),
             };
             match merge_cf(r, &job, sink)? {
                 Ok((mut outcome, parts)) => {

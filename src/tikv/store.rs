@@ -378,6 +378,11 @@ pub fn stream_stores(
     tmp: &Path,
     opts: &DbSalvageOptions,
 ) -> io::Result<LiveStores> {
+    // --memory-mb is for the whole export: each store's data column families merge at once.
+    let opts = &DbSalvageOptions {
+        memory_budget: (opts.memory_budget / (DATA_CFS.len() * datadirs.len().max(1))).max(8 << 20),
+        ..opts.clone()
+    };
     let prepared: Vec<io::Result<(StoreMeta, Prepared)>> = std::thread::scope(|s| {
         let handles: Vec<_> = datadirs
             .iter()
