@@ -54,7 +54,9 @@ pub struct SalvageArgs {
     /// that were compacted away).
     #[arg(long)]
     include_orphans: bool,
-    /// Memory for sorting before spilling to disk, in MiB.
+    /// Memory, in MiB, per column family for what must be sorted (WAL records, carved tables)
+    /// before it spills to disk, and (a quarter of it, at most 64 MiB) for output the parallel
+    /// merge holds ahead of the writer. Tables are streamed, not sorted.
     #[arg(long, default_value_t = 256)]
     memory_mb: usize,
     /// Directory for the sorted runs that outgrow --memory-mb (a `.rockrescue-runs` directory is

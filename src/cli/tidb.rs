@@ -188,7 +188,9 @@ pub struct ExportArgs {
     /// Also export dropped and truncated tables (under OUT/dropped/).
     #[arg(long)]
     include_dropped: bool,
-    /// Memory per store for sorting before spilling to disk, in MiB.
+    /// Memory, in MiB, shared by the stores' write, default and lock column families, each
+    /// merged and streamed to the export on its own: for what must be sorted (WAL records,
+    /// carved tables) before it spills to disk, and for output held ahead of the merge.
     #[arg(long, default_value_t = 256)]
     memory_mb: usize,
     #[command(flatten)]

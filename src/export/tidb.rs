@@ -829,7 +829,7 @@ pub fn export(
     prepare_dirs(out, tmp, datadirs)?;
     progress(Progress::Salvaging);
     // Each store's data column families stream straight into the merge: nothing is spooled
-    // (format-specs/tikv.md §8).
+    // (format-specs/tikv.md §11).
     let live = stream_stores(datadirs, tmp, &opts.salvage)?;
     let n = live.metas.len();
     let (dirs, salvage, again_tmp) = (datadirs.to_vec(), opts.salvage.clone(), tmp.join("again"));

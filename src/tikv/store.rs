@@ -1,11 +1,12 @@
 //! TiKV stores as salvage inputs: find the kv RocksDB of a data directory, salvage its `default`,
 //! `write` and `lock` column families (format-specs/tikv.md §1), and merge several stores (the
 //! replicas of one cluster, perhaps imaged at different moments) into one stream of keys with every
-//! MVCC version any store holds (§8).
+//! MVCC version any store holds (§11).
 //!
-//! Each store's final RocksDB state is spooled, already in key order, to one file per column family
-//! under a temporary directory; the stores are then merged key by key, so memory stays bounded by
-//! the versions of a single key.
+//! Each store's final RocksDB state comes in key order, one stream per data column family: live
+//! from salvage merges running on their own threads ([`stream_stores`]), or from spool files (a BR
+//! backup's data, [`salvage_stores`]); the stores are then merged key by key, so memory stays
+//! bounded by the versions of a single key and the streams' buffers.
 
 use std::collections::BinaryHeap;
 use std::fs::File;
@@ -257,7 +258,7 @@ pub fn salvage_stores(
 
 /// Stores streamed into a [`MergedStores`] as they are salvaged: each data column family of each
 /// store is merged by its own thread and read by the store merge as it goes; nothing is spooled
-/// (format-specs/tikv.md §8).
+/// (format-specs/tikv.md §11).
 pub struct LiveStores {
     pub merged: MergedStores,
     /// Each store's identity and region metadata, read before the streams start.
@@ -774,7 +775,7 @@ fn ts_of(k: &[u8]) -> u64 {
     !u64::from_be_bytes(b)
 }
 
-/// Counts of how the stores agree (format-specs/tikv.md §8).
+/// Counts of how the stores agree (format-specs/tikv.md §11).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Divergence {
     pub stores: usize,
