@@ -15,8 +15,13 @@ fn corpus() -> PathBuf {
 }
 
 fn copy_db() -> tempfile::TempDir {
+    copy_corpus_db("multi-cf")
+}
+
+/// A copy of the database `corpus/db/<name>`.
+fn copy_corpus_db(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for e in std::fs::read_dir(corpus().join("multi-cf")).unwrap() {
+    for e in std::fs::read_dir(corpus().join(name)).unwrap() {
         let p = e.unwrap().path();
         std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
     }
@@ -116,6 +121,17 @@ fn without_manifest_or_current_the_state_is_the_same() {
     assert_exact(run(d.path()).path(), "MANIFEST deleted");
 }
 
+/// The tables of a database directory, by name.
+fn ssts_in(dir: &Path) -> Vec<PathBuf> {
+    let mut ssts: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sst"))
+        .collect();
+    ssts.sort();
+    ssts
+}
+
 /// A named way to damage a copy of the database.
 type Plant = Box<dyn Fn(&Path)>;
 
@@ -124,12 +140,7 @@ type Plant = Box<dyn Fn(&Path)>;
 #[test]
 fn damaged_tables_and_wal_lose_nothing_silently() {
     let d0 = copy_db();
-    let mut ssts: Vec<PathBuf> = std::fs::read_dir(d0.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "sst"))
-        .collect();
-    ssts.sort();
+    let ssts = ssts_in(d0.path());
     let mut plants: Vec<(String, Plant)> = Vec::new();
     for s in &ssts {
         let name = s.file_name().unwrap().to_owned();
@@ -532,12 +543,7 @@ fn progress_adds_up() {
 /// L6 with overwrites and deletes, and unflushed WAL data. Its expected state is `KEY SHA` lines
 /// (the first 16 hex digits of the value's SHA-256).
 fn levels_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for e in std::fs::read_dir(corpus().join("levels")).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
-    }
-    dir
+    copy_corpus_db("levels")
 }
 
 fn levels_expected() -> BTreeMap<String, String> {
@@ -637,12 +643,7 @@ fn levels_stream_to_rocksdbs_state_with_any_number_of_threads() {
 #[test]
 fn damage_is_judged_the_same_with_any_number_of_threads() {
     let d0 = levels_copy();
-    let mut ssts: Vec<PathBuf> = std::fs::read_dir(d0.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "sst"))
-        .collect();
-    ssts.sort();
+    let ssts = ssts_in(d0.path());
     let want = levels_expected();
     let mut checked = 0;
     for s in &ssts {
@@ -683,12 +684,7 @@ fn damage_is_judged_the_same_with_any_number_of_threads() {
 #[test]
 fn a_table_outside_its_manifest_bounds_is_merged_again() {
     let d = levels_copy();
-    let mut ssts: Vec<PathBuf> = std::fs::read_dir(d.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "sst"))
-        .collect();
-    ssts.sort();
+    let mut ssts = ssts_in(d.path());
     // The two largest tables: bottom-level tables of different key ranges.
     ssts.sort_by_key(|p| std::fs::metadata(p).unwrap().len());
     let (a, b) = (ssts[ssts.len() - 1].clone(), ssts[ssts.len() - 2].clone());

@@ -413,7 +413,7 @@ impl<'a> TableCursor<'a> {
 /// before it to the first key of the nearest readable unit after it, the MANIFEST's bounds where
 /// there is none (as `FileReport::bound_lost_keys` fills them; damage-report.md §5.3).
 fn lost_around(plan: &Salvage<'_>, i: usize, t: &StreamTable) -> LostRange {
-    let edge = |j: usize, last: bool| edge_key(plan, j, last);
+    let edge = |j: usize, last: bool| plan.edge_key(j, last);
     let from = (0..i)
         .rev()
         .find_map(|j| edge(j, true))
@@ -433,31 +433,16 @@ pub(super) fn within_bounds(plan: &Salvage<'_>, lo: Option<&[u8]>, hi: Option<&[
         return true;
     };
     let below = lo.is_some_and(|lo| {
-        edge_key(plan, 0, false)
+        plan.edge_key(0, false)
             .flatten()
             .is_some_and(|k| k.as_slice() < lo)
     });
     let above = hi.is_some_and(|hi| {
-        edge_key(plan, last, true)
+        plan.edge_key(last, true)
             .flatten()
             .is_some_and(|k| k.as_slice() > hi)
     });
     !below && !above
-}
-
-/// The first or last user key of unit `j`: `None` when the unit does not decode, `Some(None)` when
-/// it holds no entry.
-fn edge_key(plan: &Salvage<'_>, j: usize, last: bool) -> Option<Option<Vec<u8>>> {
-    let mut key = None;
-    let mut first = true;
-    plan.decode_unit(j, |e| {
-        if last || first {
-            key = Some(e.user_key.to_vec());
-        }
-        first = false;
-    })
-    .ok()?;
-    Some(key)
 }
 
 /// One sorted input of a range's merge.

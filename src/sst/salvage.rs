@@ -1148,8 +1148,9 @@ impl<'a> Salvage<'a> {
         )
     }
 
-    /// The first or last user key of unit `i`, if it decodes.
-    fn edge_key(&self, i: usize, last: bool) -> Option<Vec<u8>> {
+    /// The first or last user key of unit `i`: `None` when the unit does not decode,
+    /// `Some(None)` when it holds no entry.
+    pub fn edge_key(&self, i: usize, last: bool) -> Option<Option<Vec<u8>>> {
         let mut key = None;
         let mut first = true;
         self.decode_unit(i, |e| {
@@ -1159,7 +1160,7 @@ impl<'a> Salvage<'a> {
             first = false;
         })
         .ok()?;
-        key
+        Some(key)
     }
 
     /// Build the report from the outcome of decoding every unit (same order as `units`) and the
@@ -1342,7 +1343,7 @@ impl<'a> Salvage<'a> {
                     || self.units[i + 1..before]
                         .iter()
                         .all(|u| u.handle.offset >= a);
-                self.edge_key(i, true)
+                self.edge_key(i, true).flatten()
             }
             None => {
                 exact &= indexed && before == 0;
@@ -1352,7 +1353,7 @@ impl<'a> Salvage<'a> {
         let to = match next {
             Some(i) => {
                 exact &= i == after;
-                self.edge_key(i, false)
+                self.edge_key(i, false).flatten()
             }
             None => {
                 exact &= indexed && after == self.units.len();

@@ -203,6 +203,19 @@ fn read_rec(r: &mut impl Read) -> io::Result<Option<Rec>> {
     }))
 }
 
+/// Join one thread per store, in order.
+fn join_stores<'s, T>(
+    handles: Vec<std::thread::ScopedJoinHandle<'s, io::Result<T>>>,
+) -> Vec<io::Result<T>> {
+    handles
+        .into_iter()
+        .map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err(io::Error::other("a store's salvage thread panicked")))
+        })
+        .collect()
+}
+
 /// Salvage each data directory (in parallel) and spool its data column families under `tmp`
 /// (`tmp/store-<i>/`).
 pub fn salvage_stores(
@@ -245,13 +258,7 @@ pub fn salvage_stores(
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(io::Error::other("a store's salvage thread panicked")))
-            })
-            .collect()
+        join_stores(handles)
     });
     results.into_iter().collect()
 }
@@ -403,13 +410,7 @@ pub fn stream_stores(
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(io::Error::other("a store's salvage thread panicked")))
-            })
-            .collect()
+        join_stores(handles)
     });
     let mut metas = Vec::new();
     let mut sources: [Vec<Option<CfSource>>; 3] = Default::default();
