@@ -1,5 +1,6 @@
-//! Progress on a terminal for the long commands: bytes read of the total with rate and ETA, then
-//! keys written with their rate. Nothing is drawn when stderr is not a terminal.
+//! Progress on a terminal for the long commands: bytes read of the total with rate and ETA, and in
+//! the same line the keys (or, for `tidb export`, the rows) written with their rate: tables are
+//! read as they are merged. Nothing is drawn when stderr is not a terminal.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -13,8 +14,7 @@ use rockrescue::lsm::salvage::{bytes_to_read, ProgressHook, SalvageProgress};
 pub struct SalvageBar {
     bar: ProgressBar,
     keys: Arc<AtomicU64>,
-    writing: Arc<AtomicBool>,
-    exporting: AtomicBool,
+    exporting: Arc<AtomicBool>,
     export_started: std::sync::OnceLock<std::time::Instant>,
 }
 
@@ -27,16 +27,15 @@ pub fn salvage_bar(dirs: &[&Path]) -> Option<SalvageBar> {
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] reading {wide_bar} {bytes}/{total_bytes} \
-             ({bytes_per_sec}, ETA {eta})",
+            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} read \
+             ({bytes_per_sec}, ETA {eta}) {msg}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     Some(SalvageBar {
         bar,
         keys: Arc::new(AtomicU64::new(0)),
-        writing: Arc::new(AtomicBool::new(false)),
-        exporting: AtomicBool::new(false),
+        exporting: Arc::new(AtomicBool::new(false)),
         export_started: std::sync::OnceLock::new(),
     })
 }
@@ -46,23 +45,18 @@ impl SalvageBar {
     pub fn hook(&self) -> ProgressHook {
         let bar = self.bar.clone();
         let keys = self.keys.clone();
-        let writing = self.writing.clone();
+        let exporting = self.exporting.clone();
         let started = std::time::Instant::now();
         ProgressHook(Arc::new(move |p| match p {
             SalvageProgress::Read(n) => bar.inc(n),
+            // Tables are read as they are merged: the bar stays on the bytes read, the keys
+            // written go in its message (the rows instead, once `tidb export` reports them).
             SalvageProgress::Keys(n) => {
                 let k = keys.fetch_add(n, Ordering::Relaxed) + n;
-                if !writing.swap(true, Ordering::Relaxed) {
-                    bar.set_style(
-                        ProgressStyle::with_template(
-                            "{spinner} [{elapsed_precise}] merging and writing: {msg}",
-                        )
-                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-                    );
+                if !exporting.load(Ordering::Relaxed) {
+                    let secs = started.elapsed().as_secs_f64().max(0.001);
+                    bar.set_message(format!("{k} keys written ({:.0}/s)", k as f64 / secs));
                 }
-                let secs = started.elapsed().as_secs_f64().max(0.001);
-                bar.set_message(format!("{k} keys ({:.0} keys/s overall)", k as f64 / secs));
-                bar.tick();
             }
         }))
     }
@@ -70,12 +64,7 @@ impl SalvageBar {
     /// The export phase of `tidb export`: keys merged and rows written, with the row rate.
     pub fn rows(&self, keys: u64, rows: u64) {
         let started = *self.export_started.get_or_init(std::time::Instant::now);
-        if !self.exporting.swap(true, Ordering::Relaxed) {
-            self.bar.set_style(
-                ProgressStyle::with_template("{spinner} [{elapsed_precise}] exporting: {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
-        }
+        self.exporting.store(true, Ordering::Relaxed);
         let secs = started.elapsed().as_secs_f64().max(0.001);
         self.bar.set_message(format!(
             "{keys} keys merged, {rows} rows ({:.0} rows/s)",
