@@ -881,8 +881,9 @@ struct Batch {
     /// With a formatter, `bytes` holds this many formatted entries and `items` is empty.
     formatted: u64,
     /// Lost key ranges to tell the sink ([`StateSink::lost_range`]) before item `.0`: spans of
-    /// `bytes` (None: open end).
+    /// `lost_bytes` (None: open end).
     lost: Vec<(usize, Option<Span>, Option<Span>)>,
+    lost_bytes: Vec<u8>,
 }
 
 /// `[start, end)` of a [`Batch`]'s bytes.
@@ -903,8 +904,8 @@ struct Item {
 impl Batch {
     fn push_lost(&mut self, from: Option<&[u8]>, to: Option<&[u8]>) {
         let mut span = |b: &[u8]| {
-            let at = self.bytes.len();
-            self.bytes.extend_from_slice(b);
+            let at = self.lost_bytes.len();
+            self.lost_bytes.extend_from_slice(b);
             (at, at + b.len())
         };
         let (from, to) = (from.map(&mut span), to.map(&mut span));
@@ -946,15 +947,20 @@ impl Batch {
 
     /// Hand every key to `sink`, in order.
     fn write(&self, sink: &mut dyn StateSink) -> io::Result<()> {
+        let at = |(a, z): (usize, usize)| &self.bytes[a..z];
+        let lat = |(a, z): (usize, usize)| &self.lost_bytes[a..z];
         if self.formatted > 0 {
+            // The lost ranges first: told early is still before every key they reach.
+            for (_, from, to) in &self.lost {
+                sink.lost_range(from.map(lat), to.map(lat))?;
+            }
             return sink.write_formatted(&self.bytes, self.formatted);
         }
-        let at = |(a, z): (usize, usize)| &self.bytes[a..z];
         let mut ops: Vec<&[u8]> = Vec::new();
         let mut lost = self.lost.iter().peekable();
         for (i, it) in self.items.iter().enumerate() {
             while let Some((_, from, to)) = lost.next_if(|l| l.0 <= i) {
-                sink.lost_range(from.map(at), to.map(at))?;
+                sink.lost_range(from.map(lat), to.map(lat))?;
             }
             ops.clear();
             ops.extend(
@@ -973,7 +979,7 @@ impl Batch {
             })?;
         }
         for (_, from, to) in lost {
-            sink.lost_range(from.map(at), to.map(at))?;
+            sink.lost_range(from.map(lat), to.map(lat))?;
         }
         Ok(())
     }
@@ -1105,6 +1111,7 @@ impl Batch {
         self.items.clear();
         self.operands.clear();
         self.lost.clear();
+        self.lost_bytes.clear();
         self.formatted = 0;
     }
 

@@ -360,6 +360,38 @@ impl StateSink for LiveSink {
         )));
         Ok(())
     }
+    /// The parallel merge's workers write the records in the spool format (the keys with a
+    /// value, as [`StateSink::entry`] takes them).
+    fn formatter(&self) -> Option<crate::lsm::salvage::EntryFormatter> {
+        Some(std::sync::Arc::new(|e, out| {
+            if let Some(v) = e.value.filter(|_| e.blob_error.is_none()) {
+                // Writing into a Vec cannot fail.
+                let _ = write_rec(out, e.key, v, flags(e.suspect, e.unverified));
+            }
+        }))
+    }
+    fn write_formatted(&mut self, bytes: &[u8], _: u64) -> io::Result<()> {
+        // Count the records (and the suspect ones) the workers wrote.
+        let mut at = 0;
+        while let Some((next, f)) = skip_rec(bytes, at) {
+            self.keys += 1;
+            self.suspect += (f & SUSPECT != 0) as u64;
+            at = next;
+        }
+        self.bytes += bytes.len();
+        self.buf.push(LiveItem::Records(bytes.to_vec()));
+        self.flush()
+    }
+}
+
+/// The spool record at `at` in `b`: where the next one starts, and its flags (None at the end).
+fn skip_rec(b: &[u8], at: usize) -> Option<(usize, u8)> {
+    let len = |at: usize| -> Option<usize> {
+        Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?) as usize)
+    };
+    let v_at = at + 4 + len(at)?;
+    let f_at = v_at + 4 + len(v_at)?;
+    Some((f_at + 1, *b.get(f_at)?))
 }
 
 /// A sink that keeps nothing (column families merged only for the report).
@@ -427,6 +459,7 @@ pub fn stream_stores(
             sources[ci].push(Some(CfSource::Live {
                 rx,
                 buf: Vec::new().into_iter(),
+                records: None,
             }));
             cf_threads.push(std::thread::spawn(move || {
                 let mut sink = LiveSink {
@@ -547,12 +580,15 @@ enum CfSource {
     Live {
         rx: std::sync::mpsc::Receiver<Vec<LiveItem>>,
         buf: std::vec::IntoIter<LiveItem>,
+        records: Option<std::io::Cursor<Vec<u8>>>,
     },
 }
 
 /// One item of a live column-family stream.
 enum LiveItem {
     Rec(Rec),
+    /// Records in the spool format, formatted by the merge's worker threads.
+    Records(Vec<u8>),
     /// A key range the store lost in this column family (told before any record after it).
     Lost(LostSpan),
 }
@@ -562,9 +598,16 @@ impl CfSource {
     fn next(&mut self, lost: &mut Vec<LostSpan>) -> io::Result<Option<Rec>> {
         match self {
             CfSource::File(r) => read_rec(r),
-            CfSource::Live { rx, buf } => loop {
+            CfSource::Live { rx, buf, records } => loop {
+                if let Some(c) = records {
+                    match read_rec(c)? {
+                        Some(r) => return Ok(Some(r)),
+                        None => *records = None,
+                    }
+                }
                 match buf.next() {
                     Some(LiveItem::Rec(r)) => return Ok(Some(r)),
+                    Some(LiveItem::Records(b)) => *records = Some(std::io::Cursor::new(b)),
                     Some(LiveItem::Lost(l)) => lost.push(l),
                     None => match rx.recv() {
                         Ok(b) => *buf = b.into_iter(),
