@@ -310,14 +310,11 @@ impl<'a> TableCursor<'a> {
     }
 
     /// Plan the table, read its range tombstones and find the first unit that may hold keys of
-    /// the range. False when the table holds keys outside the bounds the MANIFEST records for it
-    /// (then it cannot be read by key range: the ranges that would need those keys do not open it).
-    fn open(&mut self, learned: &mut Learned) -> bool {
+    /// the range. (That its keys lie within its MANIFEST bounds was checked when the database was
+    /// planned: a table that did not went to a sorted run.)
+    fn open(&mut self, learned: &mut Learned) {
         self.opened = true;
         let plan = Salvage::plan(self.t.src.bytes(), &self.t.path);
-        if !within_bounds(&plan, self.t.lo.as_deref(), self.t.hi.as_deref()) {
-            return false;
-        }
         let (ts, damage) = plan.range_tombstones();
         for (t, _) in &ts {
             learned
@@ -354,7 +351,6 @@ impl<'a> TableCursor<'a> {
             self.next_unit = a.saturating_sub(1);
         }
         self.plan = Some(plan);
-        true
     }
 
     /// Decode units until one gives entries of the range (or the table or the range ends).
@@ -495,8 +491,7 @@ pub(super) fn merge_range<'a>(
         match c.placeholder() {
             Some(p) => heap.push(std::cmp::Reverse((p, i))),
             None => {
-                // No MANIFEST bounds to hold the table to.
-                let _ = c.open(learned);
+                c.open(learned);
                 c.fill(learned, filter);
                 if let Some(v) = c.buf.pop_front() {
                     heap.push(std::cmp::Reverse((v, i)));
@@ -534,9 +529,7 @@ pub(super) fn merge_range<'a>(
             Input::Table(c) => {
                 if !c.opened {
                     // The placeholder: open the table, and put its first entry in its place.
-                    if !c.open(learned) {
-                        return Ok(Err(Disorder(c.idx)));
-                    }
+                    c.open(learned);
                     c.fill(learned, filter);
                     match c.buf.pop_front() {
                         Some(first) if first < v => return Ok(Err(Disorder(c.idx))),
