@@ -1197,6 +1197,91 @@ impl ReadTally<'_> {
     }
 }
 
+/// What every key range of one column family's merge reads from.
+struct RangeJob<'j> {
+    r: &'j Runs,
+    runs: stream::RunInputs<'j>,
+    /// Tombstones and lost ranges known before the merge.
+    base: &'j stream::Learned,
+    /// Pass lost ranges on to the sink as they are found.
+    tell_lost: bool,
+    job: &'j CfJob<'j>,
+    tally: &'j ReadTally<'j>,
+}
+
+impl RangeJob<'_> {
+    /// Merge `range` into `sink`: each key's versions resolved, the bytes read told to the tally,
+    /// the lost ranges found told to the sink before the keys after them, and (with `tell_keys`)
+    /// the keys written told to the progress hook. `stopped` ends the merge early.
+    fn merge(
+        &self,
+        range: &stream::KeyRange,
+        sink: &mut dyn StateSink,
+        stopped: &dyn Fn() -> bool,
+        tell_keys: bool,
+    ) -> io::Result<(Result<(), stream::Disorder>, CfOutcome, Tallies)> {
+        let job = self.job;
+        let mut learned = self.base.clone();
+        if self.tell_lost {
+            learned.fresh = Some(Vec::new());
+        }
+        let mut outcome = CfOutcome::default();
+        let mut blobs = Blobs {
+            dir: job.dir.to_path_buf(),
+            open: BTreeMap::new(),
+            titan: BTreeMap::new(),
+        };
+        let (mut counted, mut unreported) = (0u64, 0u64);
+        let merged = stream::merge_range(
+            &self.r.tables,
+            self.runs,
+            range,
+            &mut learned,
+            job.filter,
+            |versions, learned| {
+                if stopped() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::Interrupted,
+                        "the merge was stopped",
+                    ));
+                }
+                if learned.bytes_read > counted {
+                    self.tally.add(learned.bytes_read - counted);
+                    counted = learned.bytes_read;
+                }
+                for (from, to, _) in learned.fresh.iter_mut().flat_map(|f| f.drain(..)) {
+                    sink.lost_range(from.as_deref(), to.as_deref())?;
+                }
+                let before = outcome.keys;
+                resolve(
+                    versions,
+                    job.operator,
+                    &mut blobs,
+                    &learned.tombstones,
+                    &learned.lost,
+                    job.suspect_below,
+                    sink,
+                    &mut outcome,
+                )?;
+                unreported += outcome.keys - before;
+                if tell_keys && unreported >= 1 << 16 {
+                    ProgressHook::tell(job.progress, SalvageProgress::Keys(unreported));
+                    unreported = 0;
+                }
+                Ok(())
+            },
+        )?;
+        for (from, to, _) in learned.fresh.take().into_iter().flatten() {
+            sink.lost_range(from.as_deref(), to.as_deref())?;
+        }
+        if tell_keys {
+            ProgressHook::tell(job.progress, SalvageProgress::Keys(unreported));
+        }
+        self.tally.add(learned.bytes_read - counted);
+        Ok((merged, outcome, learned.tallies))
+    }
+}
+
 /// Merge one column family: its key space split into ranges, merged by `job.threads` workers,
 /// written to `sink` in key order by this thread. Returns the counts and the units each range
 /// decoded, or the table whose entries turned out unordered.
@@ -1223,65 +1308,28 @@ fn merge_cf(
         told: 0.into(),
         total: r.tables.iter().map(|t| t.src.len()).sum(),
     };
-    let new_blobs = || Blobs {
-        dir: job.dir.to_path_buf(),
-        open: BTreeMap::new(),
-        titan: BTreeMap::new(),
+    // A sink that wants lost ranges hears those known before the merge first, then each range's
+    // as they are found, in key order.
+    let tell_lost = sink.wants_lost_ranges();
+    if tell_lost {
+        for (from, to, _) in &base.lost {
+            sink.lost_range(from.as_deref(), to.as_deref())?;
+        }
+    }
+    let range_job = RangeJob {
+        r,
+        runs,
+        base: &base,
+        tell_lost,
+        job,
+        tally: &tally,
     };
     if job.threads <= 1 {
         // One thread: the whole key space, merged and written here.
-        let tell_lost = sink.wants_lost_ranges();
-        let mut learned = base;
-        if tell_lost {
-            for (from, to, _) in &learned.lost {
-                sink.lost_range(from.as_deref(), to.as_deref())?;
-            }
-            learned.fresh = Some(Vec::new());
-        }
-        let mut outcome = CfOutcome::default();
-        let mut blobs = new_blobs();
-        let (mut counted, mut unreported) = (0u64, 0u64);
-        let merged = stream::merge_range(
-            &r.tables,
-            runs,
-            &stream::KeyRange::default(),
-            &mut learned,
-            job.filter,
-            |versions, learned| {
-                if learned.bytes_read > counted {
-                    tally.add(learned.bytes_read - counted);
-                    counted = learned.bytes_read;
-                }
-                if let Some(fresh) = &mut learned.fresh {
-                    for (from, to, _) in fresh.drain(..) {
-                        sink.lost_range(from.as_deref(), to.as_deref())?;
-                    }
-                }
-                let before = outcome.keys;
-                resolve(
-                    versions,
-                    job.operator,
-                    &mut blobs,
-                    &learned.tombstones,
-                    &learned.lost,
-                    job.suspect_below,
-                    sink,
-                    &mut outcome,
-                )?;
-                unreported += outcome.keys - before;
-                if unreported >= 1 << 16 {
-                    ProgressHook::tell(job.progress, SalvageProgress::Keys(unreported));
-                    unreported = 0;
-                }
-                Ok(())
-            },
-        )?;
-        for (from, to, _) in learned.fresh.take().into_iter().flatten() {
-            sink.lost_range(from.as_deref(), to.as_deref())?;
-        }
-        ProgressHook::tell(job.progress, SalvageProgress::Keys(unreported));
+        let (merged, outcome, tallies) =
+            range_job.merge(&stream::KeyRange::default(), sink, &|| false, true)?;
         tally.finish();
-        return Ok(merged.map(|()| (outcome, learned.tallies)));
+        return Ok(merged.map(|()| (outcome, tallies)));
     }
     let ranges = stream::split(&r.tables, job.threads * 8);
     let cancel = AtomicBool::new(false);
@@ -1299,19 +1347,7 @@ fn merge_cf(
         cv: std::sync::Condvar::new(),
         budget: job.buffer_budget,
     };
-    // A sink that wants lost ranges hears those known before the merge first, then each range's
-    // in its batches, in key order.
-    let tell_lost = sink.wants_lost_ranges();
-    if tell_lost {
-        for (from, to, _) in &base.lost {
-            sink.lost_range(from.as_deref(), to.as_deref())?;
-        }
-    }
     let run_range = |i: usize, tx: &std::sync::mpsc::Sender<Msg>| -> Msg {
-        let mut learned = base.clone();
-        if tell_lost {
-            learned.fresh = Some(Vec::new());
-        }
         let mut out = BatchSink {
             tx,
             buf: pool
@@ -1324,53 +1360,11 @@ fn merge_cf(
             range: i,
             pool: &pool,
         };
-        let mut outcome = CfOutcome::default();
-        let mut blobs = new_blobs();
-        let mut counted = 0u64;
-        let merged = stream::merge_range(
-            &r.tables,
-            runs,
-            &ranges[i],
-            &mut learned,
-            job.filter,
-            |versions, learned| {
-                if cancel.load(SeqCst) {
-                    return Err(io::Error::new(
-                        io::ErrorKind::Interrupted,
-                        "the merge was stopped",
-                    ));
-                }
-                if learned.bytes_read > counted {
-                    tally.add(learned.bytes_read - counted);
-                    counted = learned.bytes_read;
-                }
-                if let Some(fresh) = &mut learned.fresh {
-                    for (from, to, _) in fresh.drain(..) {
-                        out.buf.push_lost(from.as_deref(), to.as_deref());
-                    }
-                }
-                resolve(
-                    versions,
-                    job.operator,
-                    &mut blobs,
-                    &learned.tombstones,
-                    &learned.lost,
-                    job.suspect_below,
-                    &mut out,
-                    &mut outcome,
-                )
-            },
-        );
-        for (from, to, _) in learned.fresh.take().into_iter().flatten() {
-            out.buf.push_lost(from.as_deref(), to.as_deref());
-        }
+        let merged = range_job.merge(&ranges[i], &mut out, &|| cancel.load(SeqCst), false);
         match merged.and_then(|m| out.flush().map(|()| m)) {
             Err(e) => Msg::Failed(e),
-            Ok(Err(d)) => Msg::Disorder(d.0),
-            Ok(Ok(())) => {
-                tally.add(learned.bytes_read - counted);
-                Msg::Done(Box::new(outcome), learned.tallies)
-            }
+            Ok((Err(d), _, _)) => Msg::Disorder(d.0),
+            Ok((Ok(()), outcome, tallies)) => Msg::Done(Box::new(outcome), tallies),
         }
     };
     let workers = job.threads.min(ranges.len()).max(1);
