@@ -33,7 +33,6 @@ fn run_merge(
     include_dropped: bool,
     merge: Option<MergeMode>,
 ) -> (tempfile::TempDir, TidbExportReport) {
-    let out = tempfile::tempdir().unwrap();
     let opts = TidbExportOptions {
         format,
         include_dropped,
@@ -42,11 +41,20 @@ fn run_merge(
         include_system: true,
         ..TidbExportOptions::default()
     };
+    export_into_tmp(dirs, &opts)
+}
+
+/// Export `dirs` into a fresh temporary directory (temporary files in its `.tmp`).
+fn export_into_tmp(
+    dirs: &[PathBuf],
+    opts: &TidbExportOptions,
+) -> (tempfile::TempDir, TidbExportReport) {
+    let out = tempfile::tempdir().unwrap();
     let (rep, _) = export(
         dirs,
         Some(out.path()),
         &out.path().join(".tmp"),
-        &opts,
+        opts,
         &|_| {},
     )
     .unwrap();
@@ -58,21 +66,12 @@ fn node_export(
     d: &Path,
     plan: &rockrescue::export::plan::ExportPlan,
 ) -> (tempfile::TempDir, TidbExportReport) {
-    let out = tempfile::tempdir().unwrap();
     let opts = TidbExportOptions {
         plan: Some(plan.clone()),
         include_system: true,
         ..TidbExportOptions::default()
     };
-    let (rep, _) = export(
-        &[d.to_path_buf()],
-        Some(out.path()),
-        &out.path().join(".tmp"),
-        &opts,
-        &|_| {},
-    )
-    .unwrap();
-    (out, rep)
+    export_into_tmp(&[d.to_path_buf()], &opts)
 }
 
 fn check(scenario: &str, dirs: &[PathBuf], merge: Option<MergeMode>) {
@@ -724,15 +723,7 @@ fn regions_fixture_gc_safe_point() {
 #[test]
 fn system_databases_are_skipped_unless_asked_for() {
     let dirs = regions_stores();
-    let out = tempfile::tempdir().unwrap();
-    let (rep, _) = export(
-        &dirs,
-        Some(out.path()),
-        &out.path().join(".tmp"),
-        &TidbExportOptions::default(),
-        &|_| {},
-    )
-    .unwrap();
+    let (out, rep) = export_into_tmp(&dirs, &TidbExportOptions::default());
     assert!(rep.tables.iter().all(|t| t.db != "mysql"));
     assert!(!out.path().join("mysql.tidb.000000000.csv").exists());
     assert!(rep
@@ -742,19 +733,11 @@ fn system_databases_are_skipped_unless_asked_for() {
     assert!(rep.databases.iter().any(|d| d.name == "mysql" && d.system));
     // The GC safe point is still read from it.
     assert!(rep.gc_safe_point.is_some());
-    let out = tempfile::tempdir().unwrap();
     let opts = TidbExportOptions {
         db: Some("mysql".into()),
         ..TidbExportOptions::default()
     };
-    let (rep, _) = export(
-        &dirs,
-        Some(out.path()),
-        &out.path().join(".tmp"),
-        &opts,
-        &|_| {},
-    )
-    .unwrap();
+    let (_out, rep) = export_into_tmp(&dirs, &opts);
     assert_eq!(rep.tables.len(), 1);
     assert_eq!(rep.tables[0].rows, 6);
 }
