@@ -10,6 +10,7 @@ use memmap2::Mmap;
 
 use crate::error::{Error, Result};
 
+pub mod scratch;
 #[cfg(target_os = "linux")]
 mod sigbus;
 #[cfg(target_os = "linux")]

@@ -18,6 +18,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::path::PathBuf;
 
+use crate::io::scratch::{read_framed, read_framed_within, write_framed};
 use crate::io::Source;
 use crate::sst::salvage::{FileReport, Method, Origin, Salvage, UnitOutcome};
 
@@ -50,35 +51,25 @@ impl PartialOrd for Version1 {
 }
 
 pub(super) fn write_version(w: &mut impl Write, v: &Version1) -> io::Result<()> {
-    w.write_all(&(v.key.len() as u32).to_le_bytes())?;
-    w.write_all(&v.key)?;
+    write_framed(w, &v.key)?;
     w.write_all(&v.seq.to_le_bytes())?;
     w.write_all(&[v.vtype, v.unverified as u8])?;
-    w.write_all(&(v.value.len() as u32).to_le_bytes())?;
-    w.write_all(&v.value)
+    write_framed(w, &v.value)
 }
 
 pub(super) fn read_version(r: &mut impl Read) -> io::Result<Option<Version1>> {
-    let mut n = [0u8; 4];
-    match r.read_exact(&mut n) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(e),
-    }
-    let mut key = vec![0u8; u32::from_le_bytes(n) as usize];
-    r.read_exact(&mut key)?;
+    let Some(key) = read_framed(r)? else {
+        return Ok(None);
+    };
     let mut seq = [0u8; 8];
     r.read_exact(&mut seq)?;
     let mut t = [0u8; 2];
     r.read_exact(&mut t)?;
-    r.read_exact(&mut n)?;
-    let mut value = vec![0u8; u32::from_le_bytes(n) as usize];
-    r.read_exact(&mut value)?;
     Ok(Some(Version1 {
         key,
         seq: u64::from_le_bytes(seq),
         vtype: t[0],
-        value,
+        value: read_framed_within(r)?,
         unverified: t[1] != 0,
     }))
 }

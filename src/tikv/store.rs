@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use super::codec::decode_bytes;
 use super::region::{MetaCollector, RegionPlan, StoreMeta};
+use crate::io::scratch::{read_framed, read_framed_within, write_framed};
 use crate::lsm::salvage::{
     prepare_db, salvage_db_visit, DbSalvageOptions, DbSalvageReport, Prepared, Resolved, StateSink,
 };
@@ -136,10 +137,8 @@ fn flags(suspect: bool, unverified: bool) -> u8 {
 }
 
 fn write_rec(w: &mut impl Write, k: &[u8], v: &[u8], flags: u8) -> io::Result<()> {
-    w.write_all(&(k.len() as u32).to_le_bytes())?;
-    w.write_all(k)?;
-    w.write_all(&(v.len() as u32).to_le_bytes())?;
-    w.write_all(v)?;
+    write_framed(w, k)?;
+    write_framed(w, v)?;
     w.write_all(&[flags])
 }
 
@@ -183,17 +182,10 @@ struct Rec {
 }
 
 fn read_rec(r: &mut impl Read) -> io::Result<Option<Rec>> {
-    let mut n = [0u8; 4];
-    match r.read_exact(&mut n) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(e),
-    }
-    let mut key = vec![0u8; u32::from_le_bytes(n) as usize];
-    r.read_exact(&mut key)?;
-    r.read_exact(&mut n)?;
-    let mut value = vec![0u8; u32::from_le_bytes(n) as usize];
-    r.read_exact(&mut value)?;
+    let Some(key) = read_framed(r)? else {
+        return Ok(None);
+    };
+    let value = read_framed_within(r)?;
     let mut s = [0u8; 1];
     r.read_exact(&mut s)?;
     Ok(Some(Rec {
