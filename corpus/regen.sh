@@ -3,6 +3,16 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here/.."
+# The LevelDB and RocksDB 7.8 generators compile against Debian's libraries and read back with its
+# tools. Neither the build nor the tests need these packages; only regenerating the corpus does.
+missing=()
+for pkg in libleveldb-dev librocksdb-dev rocksdb-tools; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "corpus/regen.sh needs: apt-get install ${missing[*]}" >&2
+  exit 2
+fi
 cargo build -p rockrescue-oracle --bins
 rm -rf corpus/sst
 mkdir -p corpus/sst
