@@ -624,6 +624,11 @@ pub fn prepare_db(dir: &Path, tmp: &Path, opts: &DbSalvageOptions) -> io::Result
                 path.display()
             ));
         }
+        let marks = if sorted {
+            stream::marks(&plan, lo.as_deref())
+        } else {
+            Vec::new()
+        };
         drop(plan);
         let cf = listed.or(prop_id).unwrap_or(0);
         if let Some(name) = prop_name {
@@ -644,6 +649,7 @@ pub fn prepare_db(dir: &Path, tmp: &Path, opts: &DbSalvageOptions) -> io::Result
             largest_seqno: meta.and_then(|m| m.largest_seqno),
             listed: meta.is_some(),
             column_family: names.get(&cf).cloned(),
+            marks,
             src,
         };
         if sorted {
@@ -1200,6 +1206,8 @@ impl ReadTally<'_> {
 /// What every key range of one column family's merge reads from.
 struct RangeJob<'j> {
     r: &'j Runs,
+    /// The tables the ranges have open, shared.
+    plans: stream::Plans<'j>,
     runs: stream::RunInputs<'j>,
     /// Tombstones and lost ranges known before the merge.
     base: &'j stream::Learned,
@@ -1234,6 +1242,7 @@ impl RangeJob<'_> {
         let (mut counted, mut unreported) = (0u64, 0u64);
         let merged = stream::merge_range(
             &self.r.tables,
+            &self.plans,
             self.runs,
             range,
             &mut learned,
@@ -1282,6 +1291,17 @@ impl RangeJob<'_> {
     }
 }
 
+/// How many key ranges a column family's merge is split into: small enough that the output of a
+/// range (about four times the table bytes it reads, as hex JSON) fits a quarter of the writer's
+/// budget, so that a worker ahead of the range being written finishes its range and goes on to
+/// the next rather than waiting at the gate; at least eight per worker, so that the last ranges
+/// even out the workers' ends; at most 512 per worker (each range looks at every table's bounds).
+fn range_count(table_bytes: u64, threads: usize, budget: u64) -> usize {
+    let per_range = (budget / 16).max(1 << 20);
+    let by_size = usize::try_from(table_bytes.div_ceil(per_range)).unwrap_or(usize::MAX);
+    by_size.clamp(threads * 8, threads * 512)
+}
+
 /// Merge one column family: its key space split into ranges, merged by `job.threads` workers,
 /// written to `sink` in key order by this thread. Returns the counts and the units each range
 /// decoded, or the table whose entries turned out unordered.
@@ -1318,6 +1338,7 @@ fn merge_cf(
     }
     let range_job = RangeJob {
         r,
+        plans: stream::Plans::new(r.tables.len()),
         runs,
         base: &base,
         tell_lost,
@@ -1331,7 +1352,10 @@ fn merge_cf(
         tally.finish();
         return Ok(merged.map(|()| (outcome, tallies)));
     }
-    let ranges = stream::split(&r.tables, job.threads * 8);
+    let ranges = stream::split(
+        &r.tables,
+        range_count(tally.total, job.threads, job.buffer_budget),
+    );
     let cancel = AtomicBool::new(false);
     let next = AtomicUsize::new(0);
     let mut txs = Vec::with_capacity(ranges.len());

@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, Weak};
 
 use crate::io::scratch::{read_framed, read_framed_within, write_framed};
 use crate::io::Source;
@@ -114,6 +115,39 @@ pub(super) struct StreamTable {
     pub largest_seqno: Option<u64>,
     pub listed: bool,
     pub column_family: Option<String>,
+    /// Where the table's data lies in its key space, for splitting it into ranges ([`marks`]).
+    pub marks: Vec<Mark>,
+}
+
+/// A table's data from a user key on: about this many bytes of data blocks start at or after the
+/// key (and before the next mark's).
+pub(super) type Mark = (Vec<u8>, u64);
+
+/// How many [`Mark`]s a table keeps at most: enough to split a 64 MiB table into 4 MiB ranges,
+/// few enough that a database of 100,000 tables holds them in a few tens of megabytes.
+const MARKS_PER_TABLE: usize = 16;
+
+/// Marks for a planned table: its data blocks in up to [`MARKS_PER_TABLE`] runs of about equal
+/// bytes, each starting at the separator of the block before it (no key of the run is below
+/// that separator's user key; the first run starts at `lo`, the table's smallest key, when known).
+pub(super) fn marks(plan: &Salvage<'_>, lo: Option<&[u8]>) -> Vec<Mark> {
+    let size = |u: &crate::sst::salvage::Unit| u.handle.size + crate::sst::handle::TRAILER_LEN;
+    let total: u64 = plan.units.iter().map(size).sum();
+    let step = total.div_ceil(MARKS_PER_TABLE as u64).max(1);
+    let mut out: Vec<Mark> = Vec::new();
+    let mut start = lo.map(<[u8]>::to_vec);
+    let mut acc = 0u64;
+    for (i, u) in plan.units.iter().enumerate() {
+        acc += size(u);
+        if acc >= step || i + 1 == plan.units.len() {
+            if let Some(k) = start.take() {
+                out.push((k, acc));
+            }
+            acc = 0;
+            start = separator_user_key(plan, i);
+        }
+    }
+    out
 }
 
 /// A part of the key space, merged on its own: user keys `[lo, hi)`, `None` = no bound.
@@ -132,12 +166,13 @@ impl KeyRange {
     }
 }
 
-/// Split a column family's key space into about `want` ranges of equal table bytes, at the
-/// smallest keys the MANIFEST records for its tables. One range when nothing bounds the tables.
+/// Split a column family's key space into about `want` ranges of equal table bytes, at the keys
+/// where the tables' data runs start ([`marks`]: the smallest keys the MANIFEST records and index
+/// separators within the tables). One range when nothing marks the tables.
 pub(super) fn split(tables: &[StreamTable], want: usize) -> Vec<KeyRange> {
     let mut starts: Vec<(&[u8], u64)> = tables
         .iter()
-        .filter_map(|t| t.lo.as_deref().map(|lo| (lo, t.src.len())))
+        .flat_map(|t| t.marks.iter().map(|(k, n)| (k.as_slice(), *n)))
         .collect();
     starts.sort();
     let total: u64 = starts.iter().map(|s| s.1).sum();
@@ -233,13 +268,75 @@ impl Learned {
 #[derive(Debug)]
 pub(super) struct Disorder(pub usize);
 
+/// A table as the ranges reading it share it: its plan (footer and index decoded), its range
+/// tombstones, and the key range a lost range-deletion block may have covered.
+pub(super) struct Opened<'a> {
+    plan: Salvage<'a>,
+    tombstones: Vec<Tombstone>,
+    lost: Option<LostRange>,
+}
+
+/// The tables the key ranges of one column family have open: a table is planned once for all the
+/// ranges that read it at the same time, and dropped when the last of them is done with it (so
+/// what is held stays bounded by the tables open at once, not the column family's size).
+pub(super) struct Plans<'a> {
+    slots: Vec<Mutex<Weak<Opened<'a>>>>,
+}
+
+impl<'a> Plans<'a> {
+    pub fn new(tables: usize) -> Self {
+        Plans {
+            slots: (0..tables).map(|_| Mutex::new(Weak::new())).collect(),
+        }
+    }
+
+    /// Table `idx`, planned unless a range holds it open.
+    fn open(&self, idx: usize, t: &'a StreamTable) -> Arc<Opened<'a>> {
+        let slot = self.slots.get(idx).map(|s| s.lock());
+        if let Some(Ok(s)) = &slot {
+            if let Some(o) = s.upgrade() {
+                return o;
+            }
+        }
+        let plan = Salvage::plan(t.src.bytes(), &t.path);
+        let (ts, damage) = plan.range_tombstones();
+        let tombstones = ts
+            .iter()
+            .map(|(x, _)| (x.start.clone(), x.end.clone(), x.seq))
+            .collect();
+        // The tombstones of a lost range-deletion block lie in the table's key range as the
+        // MANIFEST records it and are no newer than its largest sequence number
+        // (format-specs/damage-report.md §5.3).
+        let lost = (!damage.is_empty()).then(|| {
+            if t.listed {
+                (
+                    t.lo.clone(),
+                    t.hi.clone(),
+                    t.largest_seqno.unwrap_or(u64::MAX),
+                )
+            } else {
+                (None, None, u64::MAX)
+            }
+        });
+        let o = Arc::new(Opened {
+            plan,
+            tombstones,
+            lost,
+        });
+        if let Some(Ok(mut s)) = slot {
+            *s = Arc::downgrade(&o);
+        }
+        o
+    }
+}
+
 /// A cursor over one table's entries of one key range, in key order.
-struct TableCursor<'a> {
+struct TableCursor<'a, 'r> {
     t: &'a StreamTable,
     /// Index of the table in the column family's stream list.
     idx: usize,
-    range: &'a KeyRange,
-    plan: Option<Salvage<'a>>,
+    range: &'r KeyRange,
+    plan: Option<Arc<Opened<'a>>>,
     next_unit: usize,
     buf: VecDeque<Version1>,
     opened: bool,
@@ -261,8 +358,8 @@ fn separator_user_key(plan: &Salvage<'_>, unit: usize) -> Option<Vec<u8>> {
     }
 }
 
-impl<'a> TableCursor<'a> {
-    fn new(t: &'a StreamTable, idx: usize, range: &'a KeyRange) -> Self {
+impl<'a, 'r> TableCursor<'a, 'r> {
+    fn new(t: &'a StreamTable, idx: usize, range: &'r KeyRange) -> Self {
         TableCursor {
             t,
             idx,
@@ -300,40 +397,25 @@ impl<'a> TableCursor<'a> {
         })
     }
 
-    /// Plan the table, read its range tombstones and find the first unit that may hold keys of
-    /// the range. (That its keys lie within its MANIFEST bounds was checked when the database was
-    /// planned: a table that did not went to a sorted run.)
-    fn open(&mut self, learned: &mut Learned) {
+    /// Plan the table (or share the plan another range holds), take its range tombstones and find
+    /// the first unit that may hold keys of the range. (That its keys lie within its MANIFEST
+    /// bounds was checked when the database was planned: a table that did not went to a sorted
+    /// run.)
+    fn open(&mut self, plans: &Plans<'a>, learned: &mut Learned) {
         self.opened = true;
-        let plan = Salvage::plan(self.t.src.bytes(), &self.t.path);
-        let (ts, damage) = plan.range_tombstones();
-        for (t, _) in &ts {
-            learned
-                .tombstones
-                .push((t.start.clone(), t.end.clone(), t.seq));
-        }
-        if !damage.is_empty() {
-            // The tombstones of a lost range-deletion block lie in the table's key range as the
-            // MANIFEST records it and are no newer than its largest sequence number
-            // (format-specs/damage-report.md §5.3).
-            let lost = if self.t.listed {
-                (
-                    self.t.lo.clone(),
-                    self.t.hi.clone(),
-                    self.t.largest_seqno.unwrap_or(u64::MAX),
-                )
-            } else {
-                (None, None, u64::MAX)
-            };
-            learned.lose(lost);
+        let opened = plans.open(self.idx, self.t);
+        learned.tombstones.extend(opened.tombstones.iter().cloned());
+        if let Some(l) = &opened.lost {
+            learned.lose(l.clone());
         }
         // The first unit whose separator reaches the range, and the one before it: if that one is
         // lost, the keys it may have held can reach into the range (manifest.md §5.7).
         if let Some(lo) = &self.range.lo {
+            let plan = &opened.plan;
             let (mut a, mut z) = (0, plan.units.len());
             while a < z {
                 let mid = (a + z) / 2;
-                if separator_user_key(&plan, mid).is_some_and(|s| s < *lo) {
+                if separator_user_key(plan, mid).is_some_and(|s| s < *lo) {
                     a = mid + 1;
                 } else {
                     z = mid;
@@ -341,12 +423,13 @@ impl<'a> TableCursor<'a> {
             }
             self.next_unit = a.saturating_sub(1);
         }
-        self.plan = Some(plan);
+        self.plan = Some(opened);
     }
 
     /// Decode units until one gives entries of the range (or the table or the range ends).
     fn fill(&mut self, learned: &mut Learned, filter: Option<&KeyFilter>) {
-        let Some(plan) = &self.plan else { return };
+        let Some(opened) = &self.plan else { return };
+        let plan = &opened.plan;
         while self.buf.is_empty() && !self.ended && self.next_unit < plan.units.len() {
             let i = self.next_unit;
             self.next_unit += 1;
@@ -433,10 +516,10 @@ pub(super) fn within_bounds(plan: &Salvage<'_>, lo: Option<&[u8]>, hi: Option<&[
 }
 
 /// One sorted input of a range's merge.
-enum Input<'a> {
-    Table(Box<TableCursor<'a>>),
-    Mem(std::slice::Iter<'a, Version1>),
-    Run(BufReader<File>, &'a KeyRange),
+enum Input<'a, 'r> {
+    Table(Box<TableCursor<'a, 'r>>),
+    Mem(std::slice::Iter<'r, Version1>),
+    Run(BufReader<File>, &'r KeyRange),
 }
 
 /// Sorted inputs of one column family that are not tables: in-memory versions and spilled runs.
@@ -462,15 +545,16 @@ fn next_in_run(r: &mut BufReader<File>, range: &KeyRange) -> io::Result<Option<V
 /// Merge one key range of the column family's streamed tables and runs, calling `f` with all
 /// versions of one key (newest first) in key order, with what is known about damage and
 /// tombstones so far. Returns [`Disorder`] when a table's entries turned out unordered.
-pub(super) fn merge_range<'a>(
+pub(super) fn merge_range<'a: 'r, 'r>(
     tables: &'a [StreamTable],
-    runs: RunInputs<'a>,
-    range: &'a KeyRange,
+    plans: &Plans<'a>,
+    runs: RunInputs<'r>,
+    range: &'r KeyRange,
     learned: &mut Learned,
     filter: Option<&KeyFilter>,
     mut f: impl FnMut(&[Version1], &mut Learned) -> io::Result<()>,
 ) -> io::Result<Result<(), Disorder>> {
-    let mut inputs: Vec<Input<'a>> = Vec::new();
+    let mut inputs: Vec<Input<'a, 'r>> = Vec::new();
     let mut heap: BinaryHeap<std::cmp::Reverse<(Version1, usize)>> = BinaryHeap::new();
     // Tables first: an unlisted table (no MANIFEST bounds) is opened now, before anything resolves.
     for (idx, t) in tables.iter().enumerate() {
@@ -482,7 +566,7 @@ pub(super) fn merge_range<'a>(
         match c.placeholder() {
             Some(p) => heap.push(std::cmp::Reverse((p, i))),
             None => {
-                c.open(learned);
+                c.open(plans, learned);
                 c.fill(learned, filter);
                 if let Some(v) = c.buf.pop_front() {
                     heap.push(std::cmp::Reverse((v, i)));
@@ -520,7 +604,7 @@ pub(super) fn merge_range<'a>(
             Input::Table(c) => {
                 if !c.opened {
                     // The placeholder: open the table, and put its first entry in its place.
-                    c.open(learned);
+                    c.open(plans, learned);
                     c.fill(learned, filter);
                     match c.buf.pop_front() {
                         Some(first) if first < v => return Ok(Err(Disorder(c.idx))),
@@ -596,4 +680,75 @@ pub(super) fn table_report(t: &StreamTable, tally: Option<&Tally>) -> FileReport
     }
     report.column_family = t.column_family.clone();
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// The largest table of the committed multi-level database (RocksDB 11.8, many data blocks).
+    fn table() -> StreamTable {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/db/levels/000053.sst");
+        let src = Source::open(&path).expect("corpus table");
+        let plan = Salvage::plan(src.bytes(), &path);
+        assert!(streamable(&plan), "the corpus table streams");
+        let first = plan.edge_key(0, false).flatten().expect("first key");
+        let marks = marks(&plan, Some(&first));
+        drop(plan);
+        StreamTable {
+            pos: 0,
+            path,
+            src,
+            lo: Some(first),
+            hi: None,
+            largest_seqno: None,
+            listed: true,
+            column_family: None,
+            marks,
+        }
+    }
+
+    #[test]
+    fn marks_cover_the_data_blocks_in_key_order() {
+        let t = table();
+        let plan = Salvage::plan(t.src.bytes(), &t.path);
+        let data: u64 = plan
+            .units
+            .iter()
+            .map(|u| u.handle.size + crate::sst::handle::TRAILER_LEN)
+            .sum();
+        // Runs of about equal bytes: one per block when the table has few blocks.
+        let most = plan.units.len().min(MARKS_PER_TABLE);
+        assert!(
+            t.marks.len() <= most && t.marks.len() > most / 2,
+            "{}",
+            t.marks.len()
+        );
+        assert_eq!(t.marks.iter().map(|m| m.1).sum::<u64>(), data);
+        assert_eq!(t.marks[0].0, *t.lo.as_ref().unwrap());
+        assert!(t.marks.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn one_table_splits_into_contiguous_ranges_at_its_separators() {
+        let t = table();
+        let tables = [t];
+        for want in [1, 2, 4, 8] {
+            let ranges = split(&tables, want);
+            assert_eq!(ranges.len(), want, "{want} ranges wanted");
+            assert!(ranges[0].lo.is_none() && ranges[want - 1].hi.is_none());
+            for w in ranges.windows(2) {
+                assert_eq!(w[0].hi, w[1].lo, "ranges meet");
+                assert!(w[1].lo.is_some());
+            }
+            for r in &ranges {
+                if let (Some(lo), Some(hi)) = (&r.lo, &r.hi) {
+                    assert!(lo < hi, "no empty range");
+                }
+            }
+        }
+        // Never more ranges than marks.
+        assert!(split(&tables, 1000).len() <= tables[0].marks.len());
+    }
 }
