@@ -348,6 +348,34 @@ impl StateSink for FileSink<'_> {
     }
 }
 
+/// A table the directory scan will read, before it is opened.
+struct Wanted<'a> {
+    pos: usize,
+    number: u64,
+    path: &'a PathBuf,
+    /// Its column family, when the MANIFEST lists it.
+    listed: Option<u32>,
+    meta: Option<&'a manifest::FileMeta>,
+    /// Not listed, but newer than the MANIFEST's last edit.
+    newer: bool,
+    /// The MANIFEST's user-key bounds.
+    lo: Option<Vec<u8>>,
+    hi: Option<Vec<u8>>,
+}
+
+/// What planning a table found (done for all tables in parallel).
+struct Planned {
+    src: Source,
+    /// It has a footer.
+    whole: bool,
+    prop_id: Option<u32>,
+    prop_name: Option<String>,
+    streamable: bool,
+    /// Its keys lie within its MANIFEST bounds (not checked unless streamable).
+    in_bounds: bool,
+    marks: Vec<stream::Mark>,
+}
+
 /// Salvage the database in `dir` into `out`: one file per column family and the report.
 ///
 /// Neither `out` nor the temporary directory may lie on the input: such a call is refused before
@@ -539,6 +567,9 @@ pub fn prepare_db(dir: &Path, tmp: &Path, opts: &DbSalvageOptions) -> io::Result
     // Reports of tables, by their position in the directory's table order.
     let mut reports: Vec<(usize, FileReport)> = Vec::new();
     let tables = files.iter().filter(|(_, e, _)| e == "sst" || e == "ldb");
+    // First the tables to read, in the directory's order (what the MANIFEST and the filter say
+    // without opening them); then each opened and planned, in parallel; then each placed, in order.
+    let mut wanted = Vec::new();
     for (pos, (n, _, path)) in tables.enumerate() {
         let listed = live.get(n).map(|l| l.0);
         let meta = live.get(n).map(|l| l.1);
@@ -569,8 +600,65 @@ pub fn prepare_db(dir: &Path, tmp: &Path, opts: &DbSalvageOptions) -> io::Result
             );
             continue;
         }
-        let src = match Source::open(path) {
-            Ok(s) => s,
+        let (lo, hi) = meta.map_or((None, None), |m| {
+            (user_key_of_hex(&m.smallest), user_key_of_hex(&m.largest))
+        });
+        wanted.push(Wanted {
+            pos,
+            number: *n,
+            path,
+            listed,
+            meta,
+            newer,
+            lo,
+            hi,
+        });
+    }
+    use rayon::prelude::*;
+    let planned: Vec<Result<Planned, crate::error::Error>> = wanted
+        .par_iter()
+        .map(|w| {
+            let src = Source::open(w.path)?;
+            let plan = Salvage::plan(src.bytes(), w.path);
+            let (prop_id, prop_name) = plan.column_family();
+            let streamable = stream::streamable(&plan);
+            // A table holding keys outside its MANIFEST bounds cannot be merged by key range: the
+            // ranges that need those keys would not open it (manifest.md §5.7).
+            let in_bounds =
+                !streamable || stream::within_bounds(&plan, w.lo.as_deref(), w.hi.as_deref());
+            let marks = if streamable && in_bounds {
+                stream::marks(&plan, w.lo.as_deref())
+            } else {
+                Vec::new()
+            };
+            Ok(Planned {
+                whole: plan.has_footer(),
+                prop_id,
+                prop_name,
+                streamable,
+                in_bounds,
+                marks,
+                src,
+            })
+        })
+        .collect();
+    for (w, planned) in wanted.into_iter().zip(planned) {
+        let Wanted {
+            pos,
+            number: n,
+            path,
+            listed,
+            meta,
+            newer,
+            lo,
+            hi,
+        } = w;
+        let skip = |why: Option<String>, rep: &mut DbSalvageReport| {
+            ProgressHook::tell(&opts.progress, SalvageProgress::Read(file_len(path)));
+            rep.notes.extend(why);
+        };
+        let p = match planned {
+            Ok(p) => p,
             Err(e) => {
                 ProgressHook::tell(&opts.progress, SalvageProgress::Read(file_len(path)));
                 let mut fr = FileReport::unreadable(path, &e);
@@ -587,11 +675,10 @@ pub fn prepare_db(dir: &Path, tmp: &Path, opts: &DbSalvageOptions) -> io::Result
                 continue;
             }
         };
-        let plan = Salvage::plan(src.bytes(), path);
         if newer && !opts.include_orphans {
             // Only a whole table: a torn one is most likely an unfinished compaction output, whose
             // entries the live tables still hold.
-            if !plan.has_footer() {
+            if !p.whole {
                 skip(
                     Some(format!(
                         "{} is newer than the MANIFEST's last edit (file number {n} >= next file number \
@@ -610,28 +697,15 @@ pub fn prepare_db(dir: &Path, tmp: &Path, opts: &DbSalvageOptions) -> io::Result
                 path.display()
             ));
         }
-        let (prop_id, prop_name) = plan.column_family();
-        let (lo, hi) = meta.map_or((None, None), |m| {
-            (user_key_of_hex(&m.smallest), user_key_of_hex(&m.largest))
-        });
-        let mut sorted = stream::streamable(&plan);
-        // A table holding keys outside its MANIFEST bounds cannot be merged by key range: the
-        // ranges that need those keys would not open it (manifest.md §5.7).
-        if sorted && !stream::within_bounds(&plan, lo.as_deref(), hi.as_deref()) {
-            sorted = false;
+        if !p.in_bounds {
             rep.notes.push(format!(
                 "{}: holds keys outside the bounds the MANIFEST records for it; read into a sorted run",
                 path.display()
             ));
         }
-        let marks = if sorted {
-            stream::marks(&plan, lo.as_deref())
-        } else {
-            Vec::new()
-        };
-        drop(plan);
-        let cf = listed.or(prop_id).unwrap_or(0);
-        if let Some(name) = prop_name {
+        let sorted = p.streamable && p.in_bounds;
+        let cf = listed.or(p.prop_id).unwrap_or(0);
+        if let Some(name) = p.prop_name {
             names.entry(cf).or_insert(name);
         }
         if let Some(f) = &opts.filter {
@@ -649,8 +723,8 @@ pub fn prepare_db(dir: &Path, tmp: &Path, opts: &DbSalvageOptions) -> io::Result
             largest_seqno: meta.and_then(|m| m.largest_seqno),
             listed: meta.is_some(),
             column_family: names.get(&cf).cloned(),
-            marks,
-            src,
+            marks: p.marks,
+            src: p.src,
         };
         if sorted {
             r.tables.push(table);
