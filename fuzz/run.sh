@@ -27,7 +27,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 cd "$here"
 
-all=(footer block table decompress carve wal manifest tikv blob br region)
+all=(footer block table decompress carve wal manifest tikv blob br region db)
 targets=("${@:-${all[@]}}")
 san=${SANITIZER:-address}
 nice=${NICE:-10}
@@ -39,6 +39,7 @@ export RAYON_NUM_THREADS=${RAYON_NUM_THREADS:-1}
 max_len() {
     case $1 in
         footer | block | tikv | table | carve) echo 4096 ;;
+        db) echo 256 ;;
         *) echo 8192 ;;
     esac
 }
