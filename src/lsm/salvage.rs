@@ -664,8 +664,7 @@ pub fn prepare_db(dir: &Path, tmp: &Path, opts: &DbSalvageOptions) -> io::Result
                 let mut fr = FileReport::unreadable(path, &e);
                 // Whatever it held lies in its key range as the MANIFEST records it: every key
                 // there is in doubt (suspect), not silently older.
-                if let (Some(m), Some(cf)) = (meta, listed) {
-                    let (lo, hi) = (user_key_of_hex(&m.smallest), user_key_of_hex(&m.largest));
+                if let Some(cf) = listed {
                     fr.bound_lost_keys(lo.as_deref(), hi.as_deref());
                     fr.column_family = names.get(&cf).cloned();
                     let r = runs.entry(cf).or_insert_with(|| new_runs(cf));
