@@ -36,9 +36,12 @@ last edit, and the WALs still to be replayed; without a usable MANIFEST, every\n
 table in the directory (each in the column family its properties name) and\n\
 every WAL. Sequence numbers order everything; range deletions, deletes and\n\
 single deletes are applied.\n\n\
-Memory is bounded: versions are sorted in runs spilled to a temporary directory\n\
-(--tmp-dir, default OUT) and merged. Neither OUT nor --tmp-dir may lie inside\n\
-the database directory (or contain it): nothing is written onto the input.\n\n\
+Tables are merged as the sorted streams they are, with no scratch copy, the key\n\
+space cut into ranges merged on every core (RAYON_NUM_THREADS=N uses N threads).\n\
+Only what is not sorted (WAL records, carved or unordered tables) is sorted, in\n\
+memory up to --memory-mb and past it in runs spilled to a temporary directory\n\
+(--tmp-dir, default OUT). Neither OUT nor --tmp-dir may lie inside the database\n\
+directory (or contain it): nothing is written onto the input.\n\n\
 Examples:\n  rockrescue salvage /mnt/broken/db --out rescued/\n  \
 rockrescue salvage db/ --out rescued/ --format csv --tmp-dir /scratch")]
 pub struct SalvageArgs {

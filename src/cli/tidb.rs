@@ -107,6 +107,9 @@ only some stores and same-ts conflicts (the first DATADIR's value is used).\n\n\
 TiDB's system databases (mysql, sys, INFORMATION_SCHEMA, ...) are skipped, as\n\
 Dumpling skips them: loading TiDB's mysql tables into MySQL would overwrite the\n\
 server's own. --include-system (or --db mysql) exports them.\n\n\
+Each store's tables are merged as the sorted streams they are, on every core\n\
+(RAYON_NUM_THREADS=N uses N threads), with no scratch copy; only WAL records and\n\
+carved or unordered tables are sorted, past --memory-mb in runs under --tmp-dir.\n\
 Neither OUT nor --tmp-dir may lie inside a DATADIR (or contain one): nothing is\n\
 written onto the input.\n\n\
 Exit codes: 0 = clean, 1 = damage or data loss found, 2 = usage or I/O error.\n\n\
