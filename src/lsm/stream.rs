@@ -4,8 +4,8 @@
 //! that was sorted is written to scratch disk.
 //!
 //! A table cursor is opened lazily: until the merge reaches the smallest key the MANIFEST records
-//! for the table, it stands in the heap as a placeholder at that key, so only the tables that
-//! overlap the current key are decoded at once. Opening a table reads its range tombstones, and a
+//! for the table, it waits as a placeholder at that key (beside the heap, entering it only when the
+//! merge reaches the key), so only the tables that overlap the current key are decoded at once. Opening a table reads its range tombstones, and a
 //! data block that fails registers the key range it may have held (from the last key of the readable
 //! block before it to the first key of the readable block after it, as
 //! [`crate::sst::salvage::FileReport`] bounds it), always before the merge resolves any key in that
@@ -556,6 +556,10 @@ pub(super) fn merge_range<'a: 'r, 'r>(
 ) -> io::Result<Result<(), Disorder>> {
     let mut inputs: Vec<Input<'a, 'r>> = Vec::new();
     let mut heap: BinaryHeap<std::cmp::Reverse<(Version1, usize)>> = BinaryHeap::new();
+    // Placeholders of the tables the merge has not reached, largest last-out: each enters the
+    // heap just before the first entry not below it leaves, so the heap holds only the inputs
+    // that are open (the order entries leave in is the same as with every placeholder in it).
+    let mut waiting: Vec<(Version1, usize)> = Vec::new();
     // Tables first: an unlisted table (no MANIFEST bounds) is opened now, before anything resolves.
     for (idx, t) in tables.iter().enumerate() {
         let mut c = TableCursor::new(t, idx, range);
@@ -564,7 +568,7 @@ pub(super) fn merge_range<'a: 'r, 'r>(
         }
         let i = inputs.len();
         match c.placeholder() {
-            Some(p) => heap.push(std::cmp::Reverse((p, i))),
+            Some(p) => waiting.push((p, i)),
             None => {
                 c.open(plans, learned);
                 c.fill(learned, filter);
@@ -597,7 +601,19 @@ pub(super) fn merge_range<'a: 'r, 'r>(
     }
     let mut group: Vec<Version1> = Vec::new();
     let mut resolved = 0u64;
-    while let Some(std::cmp::Reverse((v, i))) = heap.pop() {
+    waiting.sort_unstable_by(|a, b| b.cmp(a));
+    loop {
+        while let Some(w) = waiting.last() {
+            if heap.peek().is_some_and(|std::cmp::Reverse(top)| top < w) {
+                break;
+            }
+            if let Some(w) = waiting.pop() {
+                heap.push(std::cmp::Reverse(w));
+            }
+        }
+        let Some(std::cmp::Reverse((v, i))) = heap.pop() else {
+            break;
+        };
         // Advance the input the entry came from before anything else: a damaged block it meets
         // registers its lost range before any key in that range is resolved.
         let next = match &mut inputs[i] {
