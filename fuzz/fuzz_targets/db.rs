@@ -54,7 +54,15 @@ fn scratch(what: &str) -> PathBuf {
 /// Salvage `dir` with `threads` threads: every output file's bytes, and the report as JSON.
 fn salvage(dir: &Path, threads: usize) -> (BTreeMap<String, Vec<u8>>, String) {
     let out = scratch(&format!("out{threads}"));
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
+    // One pool of each size for the whole run: a pool built and dropped per input leaves its
+    // threads exiting after the input, which LeakSanitizer reports as their thread-local
+    // destructor lists leaked.
+    static POOLS: OnceLock<[rayon::ThreadPool; 2]> = OnceLock::new();
+    let pools = POOLS.get_or_init(|| {
+        let pool = |n| rayon::ThreadPoolBuilder::new().num_threads(n).build().expect("pool");
+        [pool(1), pool(3)]
+    });
+    let pool = &pools[usize::from(threads > 1)];
     let rep = pool
         .install(|| salvage_db(dir, &out, &DbSalvageOptions::default()))
         .unwrap_or_else(|e| panic!("salvage failed: {e}"));
